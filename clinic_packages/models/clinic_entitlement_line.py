@@ -1,0 +1,72 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ClinicEntitlementLine(models.Model):
+    _name = "clinic.entitlement.line"
+    _description = "Patient Package Service"
+    _order = "entitlement_id, sequence, id"
+
+    entitlement_id = fields.Many2one(
+        "clinic.entitlement", string="Package", required=True, index=True, ondelete="cascade"
+    )
+    company_id = fields.Many2one(related="entitlement_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="entitlement_id.currency_id")
+    sequence = fields.Integer(default=10)
+    service_product_id = fields.Many2one(
+        "product.product",
+        string="Service",
+        required=True,
+        ondelete="restrict",
+        domain="[('type', '=', 'service'), ('clinic_package_ok', '=', False)]",
+    )
+    quantity = fields.Integer(string="Bought", required=True, default=1)
+    patient_pays = fields.Monetary(string="Patient Pays per Use", currency_field="currency_id")
+    usage_ids = fields.One2many("clinic.entitlement.usage", "entitlement_line_id", string="Uses")
+    used = fields.Integer(compute="_compute_counters", store=True)
+    reserved = fields.Integer(string="Booked", compute="_compute_counters", store=True)
+    remaining = fields.Integer(string="Left", compute="_compute_counters", store=True)
+
+    _sql_constraints = [
+        # the last word on over-use, whatever the code path: the database refuses it
+        ("counters_check", "CHECK(used + reserved <= quantity)", "A package cannot be over-used."),
+        ("quantity_check", "CHECK(quantity > 0)", "A package service needs at least one use."),
+        (
+            "service_uniq",
+            "unique(entitlement_id, service_product_id)",
+            "A package lists each service once.",
+        ),
+    ]
+
+    @api.depends("quantity", "usage_ids.state")
+    def _compute_counters(self):
+        for line in self:
+            states = line.usage_ids.mapped("state")
+            line.used = states.count("consumed")
+            line.reserved = states.count("reserved")
+            line.remaining = line.quantity - line.used - line.reserved
+
+    @api.constrains("quantity")
+    def _check_quantity(self):
+        for line in self:
+            if line.quantity < 1 or line.quantity < line.used + line.reserved:
+                raise ValidationError(
+                    self.env._(
+                        "Package %(name)s: %(service)s cannot have %(qty)s uses, %(taken)s are "
+                        "already used or booked.",
+                        name=line.entitlement_id.name,
+                        service=line.service_product_id.display_name,
+                        qty=line.quantity,
+                        taken=line.used + line.reserved,
+                    )
+                )
+
+    def _clinic_lock(self):
+        """Lock these lines until the end of the transaction, so that two bookings of the
+        last use cannot both pass the check (the second waits, then sees the first)."""
+        if self.ids:
+            self.env.cr.execute(
+                "SELECT id FROM clinic_entitlement_line WHERE id IN %s ORDER BY id FOR UPDATE",
+                [tuple(self.ids)],
+            )
+            self.invalidate_recordset(["used", "reserved", "remaining"])

@@ -1,0 +1,162 @@
+from collections import Counter
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class ClinicEntitlementUsage(models.Model):
+    _name = "clinic.entitlement.usage"
+    _description = "Package Use"
+    _order = "date desc, id desc"
+
+    entitlement_id = fields.Many2one(
+        "clinic.entitlement", string="Package", required=True, index=True, ondelete="restrict"
+    )
+    entitlement_line_id = fields.Many2one(
+        "clinic.entitlement.line",
+        string="Package Service",
+        required=True,
+        index=True,
+        ondelete="restrict",
+    )
+    partner_id = fields.Many2one(related="entitlement_id.partner_id", store=True, index=True)
+    company_id = fields.Many2one(related="entitlement_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="entitlement_id.currency_id")
+    event_id = fields.Many2one(
+        "calendar.event", string="Appointment", index="btree_not_null", ondelete="set null"
+    )
+    service_product_id = fields.Many2one(
+        related="entitlement_line_id.service_product_id", store=True, string="Service"
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Practitioner",
+        default=lambda self: self.env.user,
+        help="Who delivered the visit (credited with its revenue).",
+    )
+    date = fields.Date(required=True, default=fields.Date.context_today)
+    state = fields.Selection(
+        [("reserved", "Booked"), ("consumed", "Used"), ("released", "Released")],
+        required=True,
+        default="reserved",
+        index=True,
+    )
+    reason = fields.Selection(
+        [
+            ("attended", "Attended"),
+            ("no_show", "No-show"),
+            ("late_cancel", "Late cancellation"),
+            ("manual", "Recorded by hand"),
+        ],
+        default="manual",
+        required=True,
+    )
+    amount = fields.Monetary(
+        string="Revenue Recognised", currency_field="currency_id", readonly=True
+    )
+    move_id = fields.Many2one("account.move", string="Journal Entry", readonly=True, copy=False)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        Line = self.env["clinic.entitlement.line"]
+        for vals in vals_list:
+            if not vals.get("entitlement_line_id") and vals.get("service_product_id"):
+                entitlement = self.env["clinic.entitlement"].browse(vals["entitlement_id"])
+                service = self.env["product.product"].browse(vals.pop("service_product_id"))
+                line = entitlement._clinic_line_for(service)
+                if not line:
+                    raise UserError(
+                        self.env._(
+                            "Package %(name)s does not cover %(service)s. Choose a package "
+                            "that includes it, or book the visit without a package.",
+                            name=entitlement.name,
+                            service=service.display_name,
+                        )
+                    )
+                vals["entitlement_line_id"] = line.id
+            vals.pop("service_product_id", None)
+            if vals.get("entitlement_line_id") and not vals.get("entitlement_id"):
+                vals["entitlement_id"] = Line.browse(vals["entitlement_line_id"]).entitlement_id.id
+        self._clinic_check_capacity(
+            Counter(
+                vals["entitlement_line_id"]
+                for vals in vals_list
+                if vals.get("state", "reserved") in ("reserved", "consumed")
+            )
+        )
+        usages = super().create(vals_list)
+        usages.entitlement_id._clinic_refresh_state()
+        return usages
+
+    @api.model
+    def _clinic_check_capacity(self, wanted):
+        """Refuse to take more uses than a package has left. `wanted` maps entitlement line
+        ids to the number of uses asked for. The lines are locked first."""
+        lines = self.env["clinic.entitlement.line"].browse(sorted(wanted))
+        lines._clinic_lock()
+        for line in lines:
+            entitlement = line.entitlement_id
+            if entitlement.state not in ("active",):
+                raise UserError(
+                    self.env._(
+                        "Package %(name)s cannot be used: it is %(state)s.",
+                        name=entitlement.name,
+                        state=dict(entitlement._fields["state"].selection)[entitlement.state],
+                    )
+                )
+            if line.remaining < wanted[line.id]:
+                raise UserError(
+                    self.env._(
+                        "Package %(name)s has no %(service)s left (%(used)s used, %(booked)s "
+                        "booked of %(qty)s). Sell the patient a new package, or book the "
+                        "visit without one.",
+                        name=entitlement.name,
+                        service=line.service_product_id.display_name,
+                        used=line.used,
+                        booked=line.reserved,
+                        qty=line.quantity,
+                    )
+                )
+
+    def write(self, vals):
+        if vals.get("state") in ("reserved", "consumed"):
+            # a released use taken back needs a free place again
+            revived = self.filtered(lambda u: u.state == "released")
+            if revived:
+                self._clinic_check_capacity(Counter(revived.entitlement_line_id.ids))
+        res = super().write(vals)
+        if "state" in vals:
+            self.entitlement_id._clinic_refresh_state()
+        return res
+
+    def _clinic_release(self):
+        self.filtered(lambda u: u.state == "reserved").write({"state": "released"})
+
+    def action_consume(self):
+        """Record a booked use as delivered (used)."""
+        for usage in self:
+            if usage.state != "reserved":
+                raise UserError(self.env._("Only a booked use can be marked as used."))
+        self.write({"state": "consumed"})
+        return True
+
+    def action_release(self):
+        for usage in self:
+            if usage.state != "reserved":
+                raise UserError(
+                    self.env._(
+                        "Only a booked use can be released; a delivered use is undone "
+                        "from its visit."
+                    )
+                )
+        self._clinic_release()
+        return True
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_consumed(self):
+        if any(usage.state == "consumed" for usage in self):
+            raise UserError(
+                self.env._(
+                    "A delivered use cannot be deleted; undo the visit it belongs to instead."
+                )
+            )

@@ -1,0 +1,14 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    clinic_count_upcoming = fields.Boolean(
+        related="company_id.clinic_count_upcoming", readonly=False
+    )
+    clinic_auto_allocate = fields.Boolean(related="company_id.clinic_auto_allocate", readonly=False)
+    clinic_alert_remaining = fields.Integer(
+        related="company_id.clinic_alert_remaining", readonly=False
+    )
+    clinic_alert_days = fields.Char(related="company_id.clinic_alert_days", readonly=False)

@@ -1,0 +1,46 @@
+from odoo import api, fields, models
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    clinic_entitlement_ids = fields.One2many(
+        "clinic.entitlement", "sale_order_id", string="Packages", readonly=True
+    )
+    clinic_entitlement_count = fields.Integer(
+        string="Packages Sold", compute="_compute_clinic_entitlement_count"
+    )
+
+    @api.depends("clinic_entitlement_ids")
+    def _compute_clinic_entitlement_count(self):
+        for order in self:
+            order.clinic_entitlement_count = len(order.clinic_entitlement_ids)
+
+    def _action_confirm(self):
+        res = super()._action_confirm()
+        self.order_line._clinic_sync_entitlements()
+        return res
+
+    def _action_cancel(self):
+        entitlements = self.sudo().clinic_entitlement_ids.filtered(lambda e: e.state != "cancelled")
+        for order in self:
+            entitlements.filtered(
+                lambda e, o=order: e.sale_order_id == o
+            )._clinic_check_cancellable(order)
+        res = super()._action_cancel()
+        entitlements.action_cancel()
+        return res
+
+    def action_view_clinic_entitlements(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "clinic_packages.clinic_entitlement_action"
+        )
+        action["domain"] = [("sale_order_id", "=", self.id)]
+        action["context"] = {"create": False}
+        if len(self.clinic_entitlement_ids) == 1:
+            action.update(
+                view_mode="form", views=[(False, "form")], res_id=self.clinic_entitlement_ids.id
+            )
+        action["name"] = self.env._("Packages of %s", self.name)
+        return action

@@ -1,0 +1,86 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class SaleOrderLine(models.Model):
+    _inherit = "sale.order.line"
+
+    clinic_entitlement_ids = fields.One2many(
+        "clinic.entitlement", "sale_line_id", string="Packages", readonly=True
+    )
+    clinic_package_ok = fields.Boolean(related="product_id.clinic_package_ok")
+    clinic_uses_remaining = fields.Integer(
+        string="Uses Left",
+        compute="_compute_clinic_uses_remaining",
+        help="Uses left on the packages this line sold (booked visits not counted as left).",
+    )
+
+    @api.depends("clinic_entitlement_ids.uses_remaining", "clinic_entitlement_ids.state")
+    def _compute_clinic_uses_remaining(self):
+        for line in self:
+            line.clinic_uses_remaining = sum(
+                line.clinic_entitlement_ids.filtered(
+                    lambda e: e.state in ("draft", "active", "paused")
+                ).mapped("uses_remaining")
+            )
+
+    def _clinic_prepare_entitlement(self):
+        self.ensure_one()
+        order = self.order_id
+        vals = self.env["clinic.entitlement"]._prepare_from_product(self.product_id)
+        quantity = self.product_uom_qty or 1.0
+        vals.update(
+            {
+                "partner_id": order.partner_id.id,
+                "sale_line_id": self.id,
+                "company_id": order.company_id.id,
+                "amount_total": order.currency_id.round(self.price_total / quantity),
+                "amount_untaxed": order.currency_id.round(self.price_subtotal / quantity),
+            }
+        )
+        return vals
+
+    def _clinic_sync_entitlements(self):
+        """One package per unit sold on confirmed lines: create the missing ones, cancel the
+        ones a reduced quantity no longer pays for (only if nothing was used)."""
+        Entitlement = self.env["clinic.entitlement"].sudo()
+        to_create, to_activate = [], Entitlement
+        for line in self.filtered(
+            lambda sol: sol.product_id.clinic_package_ok and sol.order_id.state == "sale"
+        ):
+            if not float(line.product_uom_qty).is_integer():
+                raise UserError(
+                    self.env._(
+                        "%(package)s on %(order)s: a package is sold in whole units, not "
+                        "%(qty)s. Enter a whole quantity.",
+                        package=line.product_id.display_name,
+                        order=line.order_id.name,
+                        qty=line.product_uom_qty,
+                    )
+                )
+            live = line.sudo().clinic_entitlement_ids.filtered(lambda e: e.state != "cancelled")
+            missing = int(line.product_uom_qty) - len(live)
+            if missing > 0:
+                to_create += [line._clinic_prepare_entitlement() for _i in range(missing)]
+            elif missing < 0:
+                extra = live.sorted("id", reverse=True)[:-missing]
+                extra._clinic_check_cancellable(line.order_id)
+                extra.action_cancel()
+        if to_create:
+            created = Entitlement.create(to_create)
+            to_activate = created.filtered(lambda e: e.activation != "on_payment")
+            to_activate._clinic_activate()
+        return True
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "product_uom_qty" in vals:
+            self._clinic_sync_entitlements()
+        return res
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_clinic_entitlements(self):
+        entitlements = self.sudo().clinic_entitlement_ids
+        entitlements._clinic_check_cancellable(self.order_id)
+        entitlements.filtered(lambda e: e.state != "cancelled").action_cancel()
+        entitlements.unlink()

@@ -1,0 +1,121 @@
+"""Shared base for the suite: real Odoo, real PostgreSQL, data built by each test class.
+
+The tests live outside the addon, where Odoo's MetaCase does not tag them: the attributes
+set on ClinicCase let pytest-odoo run them as Odoo test cases.
+"""
+
+from odoo import Command
+from odoo.tests import TransactionCase, new_test_user
+
+
+class ClinicTestMixin:
+    test_tags = {"standard", "at_install"}
+    test_module = "clinic_packages"
+    test_class = None
+    test_sequence = 0
+
+    @classmethod
+    def _clinic_setup_data(cls):
+        env = cls.env
+        cls.company = env.company
+        cls.currency = cls.company.currency_id
+        cls.manager = new_test_user(
+            env,
+            login="clinic_manager",
+            name="Clinic Manager",
+            groups="clinic_packages.group_clinic_manager,sales_team.group_sale_manager,"
+            "account.group_account_invoice",
+        )
+        cls.receptionist = new_test_user(
+            env,
+            login="clinic_receptionist",
+            name="Front Desk",
+            groups="clinic_packages.group_clinic_user,sales_team.group_sale_salesman",
+        )
+        cls.practitioner = new_test_user(
+            env,
+            login="clinic_practitioner",
+            name="Dr. Practitioner",
+            groups="clinic_packages.group_clinic_user",
+        )
+        cls.location = env["clinic.location"].create({"name": "Main Street"})
+        cls.location_2 = env["clinic.location"].create({"name": "Harbour"})
+        Product = env["product.product"]
+        cls.physio = Product.create(
+            {
+                "name": "Physio 45 min",
+                "default_code": "97110",
+                "type": "service",
+                "list_price": 200.0,
+                "taxes_id": [Command.clear()],
+            }
+        )
+        cls.massage = Product.create(
+            {
+                "name": "Massage 60 min",
+                "default_code": "97124",
+                "type": "service",
+                "list_price": 120.0,
+                "taxes_id": [Command.clear()],
+            }
+        )
+        cls.acupuncture = Product.create(
+            {
+                "name": "Acupuncture",
+                "type": "service",
+                "list_price": 90.0,
+                "taxes_id": [Command.clear()],
+            }
+        )
+        cls.package_physio8 = cls._clinic_package(
+            "8 Physio Sessions", 1600.0, [(cls.physio, 8, 0.0)], clinic_validity_days=180
+        )
+        cls.package_rehab = cls._clinic_package(
+            "Rehab Bundle",
+            1500.0,
+            [(cls.physio, 6, 0.0), (cls.massage, 4, 10.0)],
+            clinic_validity_days=365,
+        )
+        cls.patient = env["res.partner"].create(
+            {"name": "Maria Lopez", "email": "maria@example.com"}
+        )
+        cls.patient_2 = env["res.partner"].create({"name": "James Carter"})
+
+    @classmethod
+    def _clinic_package(cls, name, price, lines, **values):
+        return cls.env["product.product"].create(
+            {
+                "name": name,
+                "type": "service",
+                "list_price": price,
+                "taxes_id": [Command.clear()],
+                "clinic_package_ok": True,
+                "clinic_package_line_ids": [
+                    Command.create(
+                        {"service_product_id": service.id, "quantity": qty, "patient_pays": pays}
+                    )
+                    for service, qty, pays in lines
+                ],
+                **values,
+            }
+        )
+
+    def _clinic_sell(self, product, partner=None, qty=1, confirm=True, user=None):
+        """A sale order for `qty` of `product`, confirmed unless told otherwise."""
+        env = self.env(user=user) if user else self.env
+        order = env["sale.order"].create(
+            {
+                "partner_id": (partner or self.patient).id,
+                "order_line": [Command.create({"product_id": product.id, "product_uom_qty": qty})],
+            }
+        )
+        if confirm:
+            order.action_confirm()
+        return order
+
+
+class ClinicCase(ClinicTestMixin, TransactionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._clinic_setup_data()
