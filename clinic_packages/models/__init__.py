@@ -12,3 +12,4 @@ from . import (
     sale_order,
     sale_order_line,
 )
+from . import calendar_event

@@ -132,6 +132,10 @@ class ClinicEntitlementUsage(models.Model):
     def _clinic_release(self):
         self.filtered(lambda u: u.state == "reserved").write({"state": "released"})
 
+    def _clinic_unconsume(self):
+        """Undo a delivered use: it is booked again."""
+        self.filtered(lambda u: u.state == "consumed").write({"state": "reserved"})
+
     def action_consume(self):
         """Record a booked use as delivered (used)."""
         for usage in self:

@@ -154,6 +154,16 @@ class ProductTemplate(models.Model):
                     )
                 )
 
+    def _clinic_units_for_minutes(self, minutes):
+        """Units of a visit of `minutes`: rounded to the nearest unit, halves up, never 0."""
+        self.ensure_one()
+        if not self.clinic_unit_minutes:
+            return self.clinic_units
+        units = int(minutes // self.clinic_unit_minutes)
+        if minutes - units * self.clinic_unit_minutes >= self.clinic_unit_minutes / 2:
+            units += 1
+        return max(units, 1)
+
     def _clinic_check_package_rights(self, vals):
         if (
             PACKAGE_FIELDS.intersection(vals)

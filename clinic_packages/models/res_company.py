@@ -15,6 +15,13 @@ class ResCompany(models.Model):
         help="When a visit invoice of a prepaid package is posted, pay it from that "
         "package's prepayment.",
     )
+    clinic_no_show_product_id = fields.Many2one(
+        "product.product",
+        string="No-Show Fee",
+        domain="[('type', '=', 'service')]",
+        help="Invoiced when a no-show is not covered by the patient's package. Empty: no "
+        "fee is charged.",
+    )
     clinic_alert_remaining = fields.Integer(
         string="Alert When Uses Left Reach",
         default=2,

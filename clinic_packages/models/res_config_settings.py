@@ -8,6 +8,9 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.clinic_count_upcoming", readonly=False
     )
     clinic_auto_allocate = fields.Boolean(related="company_id.clinic_auto_allocate", readonly=False)
+    clinic_no_show_product_id = fields.Many2one(
+        related="company_id.clinic_no_show_product_id", readonly=False
+    )
     clinic_alert_remaining = fields.Integer(
         related="company_id.clinic_alert_remaining", readonly=False
     )
