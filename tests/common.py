@@ -4,6 +4,8 @@ The tests live outside the addon, where Odoo's MetaCase does not tag them: the a
 set on ClinicCase let pytest-odoo run them as Odoo test cases.
 """
 
+from datetime import timedelta
+
 from odoo import Command
 from odoo.tests import TransactionCase, new_test_user
 
@@ -99,6 +101,20 @@ class ClinicTestMixin:
                 **values,
             }
         )
+
+    def _clinic_book(self, start, service=None, patient=None, user=None, **values):
+        """An appointment of 45 minutes at `start` (a datetime, UTC)."""
+        vals = {
+            "name": "Visit",
+            "start": start,
+            "stop": start + timedelta(minutes=45),
+            "clinic_patient_id": (patient or self.patient).id,
+            "clinic_service_id": (service or self.physio).id,
+            "user_id": (user or self.practitioner).id,
+            "partner_ids": [Command.clear()],
+            **values,
+        }
+        return self.env["calendar.event"].create(vals)
 
     def _clinic_sell(self, product, partner=None, qty=1, confirm=True, user=None):
         """A sale order for `qty` of `product`, confirmed unless told otherwise."""

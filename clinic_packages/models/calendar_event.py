@@ -406,7 +406,7 @@ class CalendarEvent(models.Model):
             base = recurrence.base_event_id or events[:1]
             dates = ", ".join(str(e._clinic_visit_date()) for e in events.sorted("start"))
             base.message_post(body=self.env._(
-                "%(count)s visit(s) of this series are not covered by a package: %(dates)s. "
+                "%(count)s visit(s) of this series (%(dates)s) are left without package. "
                 "%(reason)s",
                 count=len(events), dates=dates, reason=events[:1].clinic_coverage_note,
             ))

@@ -95,7 +95,11 @@ class ProductTemplate(models.Model):
         "minute visit is 3 units). 0: use the fixed units per visit.",
     )
 
-    clinic_user_is_manager = fields.Boolean(compute="_compute_clinic_user_is_manager")
+    clinic_user_is_manager = fields.Boolean(
+        compute="_compute_clinic_user_is_manager",
+        # a new record's form gets its first values from defaults, not from this compute
+        default=lambda self: self.env.user.has_group("clinic_packages.group_clinic_manager"),
+    )
 
     @api.depends_context("uid")
     def _compute_clinic_user_is_manager(self):
@@ -140,6 +144,26 @@ class ProductTemplate(models.Model):
                         "Package %(package)s: the validity cannot be negative. Enter 0 "
                         "for a package that never expires.",
                         package=template.display_name,
+                    )
+                )
+
+    @api.constrains("clinic_package_ok", "type")
+    def _check_clinic_package_content(self):
+        """A service that some package contains stays a plain service."""
+        lines = (
+            self.env["clinic.package.line"]
+            .sudo()
+            .search([("service_product_id.product_tmpl_id", "in", self.ids)])
+        )
+        for line in lines:
+            service = line.service_product_id.product_tmpl_id
+            if service.clinic_package_ok or service.type != "service":
+                raise ValidationError(
+                    self.env._(
+                        "%(service)s is part of package %(package)s: it must stay a service "
+                        "and cannot itself be a package. Remove it from that package first.",
+                        service=service.display_name,
+                        package=line.package_tmpl_id.display_name,
                     )
                 )
 
