@@ -40,10 +40,18 @@ class ClinicEntitlementLine(models.Model):
 
     @api.depends("quantity", "usage_ids.state")
     def _compute_counters(self):
+        # counted in SQL: the cost does not grow with the number of past visits
+        counts = {
+            (line.id, state): count
+            for line, state, count in self.env["clinic.entitlement.usage"]._read_group(
+                [("entitlement_line_id", "in", self._origin.ids)],
+                ["entitlement_line_id", "state"],
+                ["__count"],
+            )
+        }
         for line in self:
-            states = line.usage_ids.mapped("state")
-            line.used = states.count("consumed")
-            line.reserved = states.count("reserved")
+            line.used = counts.get((line._origin.id, "consumed"), 0)
+            line.reserved = counts.get((line._origin.id, "reserved"), 0)
             line.remaining = line.quantity - line.used - line.reserved
 
     @api.constrains("quantity")

@@ -63,7 +63,10 @@ class SaleOrderLine(models.Model):
             if missing > 0:
                 to_create += [line._clinic_prepare_entitlement() for _i in range(missing)]
             elif missing < 0:
-                extra = live.sorted("id", reverse=True)[:-missing]
+                # unused packages go first (newest first): a package in use is kept
+                extra = live.sorted(
+                    lambda e: (any(u.state != "released" for u in e.usage_ids), -e.id)
+                )[:-missing]
                 extra._clinic_check_cancellable(line.order_id)
                 extra.action_cancel()
         if to_create:

@@ -1,0 +1,174 @@
+"""Booking under load: the last use booked twice at once, and booking cost vs history."""
+import threading
+import time
+from datetime import date, datetime, timedelta
+
+from odoo import SUPERUSER_ID, Command, api, sql_db
+from odoo.exceptions import UserError
+from odoo.service.model import retrying
+from odoo.tests import TransactionCase
+
+from .common import ClinicCase, ClinicTestMixin
+
+VISIT = datetime(2030, 1, 7, 10, 0)
+
+
+class TestBookingQueries(ClinicCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.user.tz = "UTC"
+        cls.package_big = cls._clinic_package(
+            "12 Physio", 2400.0, [(cls.physio, 12, 0.0)], clinic_validity_days=0
+        )
+        # a patient with one package, and one with 50 packages and 500 past visits
+        cls.new_patient = cls.env["res.partner"].create({"name": "New Patient"})
+        cls.regular = cls.env["res.partner"].create({"name": "Regular Patient"})
+        cls.env["sale.order"].create({
+            "partner_id": cls.new_patient.id,
+            "order_line": [Command.create({"product_id": cls.package_big.id})],
+        }).action_confirm()
+        order = cls.env["sale.order"].create({
+            "partner_id": cls.regular.id,
+            "order_line": [Command.create({"product_id": cls.package_big.id, "product_uom_qty": 50})],
+        })
+        order.action_confirm()
+        entitlements = order.clinic_entitlement_ids
+        assert len(entitlements) == 50
+        cls.env["clinic.entitlement.usage"].create([
+            {
+                "entitlement_id": entitlement.id,
+                "entitlement_line_id": entitlement.line_ids.id,
+                "state": "consumed",
+                "reason": "attended",
+                "date": date(2029, 1, 1) + timedelta(days=i),
+            }
+            for entitlement in entitlements
+            for i in range(10)
+        ])
+        assert cls.env["clinic.entitlement.usage"].search_count(
+            [("partner_id", "=", cls.regular.id)]
+        ) == 500
+
+    def _book(self, patient, start):
+        return self._clinic_book(start, patient=patient, partner_ids=[Command.clear()])
+
+    def test_booking_queries_do_not_grow_with_history(self):
+        """As many queries to book for a patient with 1 package as for one with 50 packages
+        and 500 past visits. Each measure follows a warm-up booking of the same patient, so
+        that both start from the same caches."""
+        counts = []
+        for day, patient in enumerate((self.new_patient, self.regular)):
+            self._book(patient, VISIT - timedelta(days=7 + day))
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            with self.assertQueryCount(__system__=BOOKING_QUERIES):
+                event = self._book(patient, VISIT + timedelta(days=day))
+                self.env.flush_all()
+            counts.append(self.cr.sql_log_count - before)
+            self.assertEqual(event.clinic_usage_id.state, "reserved")
+            self.assertEqual(event.clinic_entitlement_id.partner_id, patient)
+        self.assertEqual(counts[0], counts[1], "booking cost grows with the patient's history")
+
+
+class TestBookingConcurrency(ClinicTestMixin, TransactionCase):
+    """Two front desks book the last use of a package at the same moment, each in its own
+    database transaction, as two Odoo requests would: exactly one gets it."""
+
+    def _committed(self, func):
+        """Run func(env) in a transaction of its own, committed."""
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as cr:
+            result = func(api.Environment(cr, SUPERUSER_ID, {"tz": "UTC"}))
+            cr.commit()
+            return result
+
+    def _make_data(self, env):
+        service = env["product.product"].create({"name": "Race Physio", "type": "service"})
+        package = env["product.product"].create({
+            "name": "Race Package", "type": "service", "list_price": 100.0,
+            "clinic_package_ok": True,
+            "clinic_package_line_ids": [Command.create({"service_product_id": service.id})],
+        })
+        patient = env["res.partner"].create({"name": "Race Patient"})
+        order = env["sale.order"].create({
+            "partner_id": patient.id,
+            "order_line": [Command.create({"product_id": package.id})],
+        })
+        order.action_confirm()
+        return {
+            "service": service.id, "package": package.id, "patient": patient.id,
+            "order": order.id, "entitlement": order.clinic_entitlement_ids.id,
+        }
+
+    def _drop_data(self, env, ids):
+        events = env["calendar.event"].search([("clinic_patient_id", "=", ids["patient"])])
+        events.unlink()
+        entitlement = env["clinic.entitlement"].browse(ids["entitlement"])
+        entitlement.usage_ids.unlink()
+        order = env["sale.order"].browse(ids["order"])
+        order._action_cancel()
+        order.unlink()
+        # the products and the patient stay, archived (product unlink checks other modules' uses)
+        env["product.product"].browse([ids["package"], ids["service"]]).action_archive()
+        env["res.partner"].browse(ids["patient"]).action_archive()
+
+    def test_last_use_booked_twice_at_once(self):
+        ids = self._committed(self._make_data)
+        self.addCleanup(self._committed, lambda env: self._drop_data(env, ids))
+        first_holds_lock = threading.Event()
+        outcome = {}
+
+        def book(name, hold):
+            with sql_db.db_connect(self.env.cr.dbname).cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {"tz": "UTC"})
+
+                def create():
+                    event = env["calendar.event"].create({
+                        "name": name,
+                        "start": VISIT,
+                        "stop": VISIT + timedelta(minutes=45),
+                        "clinic_patient_id": ids["patient"],
+                        "clinic_service_id": ids["service"],
+                        "clinic_entitlement_id": ids["entitlement"],
+                        "partner_ids": [Command.clear()],
+                    })
+                    env.flush_all()
+                    if hold:  # keep the row lock while the other desk tries
+                        first_holds_lock.set()
+                        time.sleep(1.0)
+                    return event.id
+
+                if not hold:
+                    first_holds_lock.wait(10)
+                try:
+                    outcome[name] = ("booked", retrying(create, env))
+                except UserError as error:
+                    outcome[name] = ("refused", error.args[0])
+                except Exception as error:  # noqa: BLE001 - reported by the assertion below
+                    outcome[name] = ("crashed", repr(error))
+
+        desks = [
+            threading.Thread(target=book, args=("desk 1", True)),
+            threading.Thread(target=book, args=("desk 2", False)),
+        ]
+        for desk in desks:
+            desk.start()
+        for desk in desks:
+            desk.join(60)
+        self.assertEqual(outcome["desk 1"][0], "booked", outcome)
+        self.assertEqual(outcome["desk 2"][0], "refused", outcome)
+        self.assertIn("has no Race Physio left (0 used, 1 booked of 1)", outcome["desk 2"][1])
+
+        def counters(env):
+            entitlement = env["clinic.entitlement"].browse(ids["entitlement"])
+            usages = env["clinic.entitlement.usage"].search(
+                [("entitlement_id", "=", entitlement.id), ("state", "!=", "released")]
+            )
+            return entitlement.uses_reserved, entitlement.uses_remaining, len(usages)
+
+        self.assertEqual(self._committed(counters), (1, 0, 1))
+
+
+# queries to book a visit with package redemption, whatever the patient's history
+BOOKING_QUERIES = 30
