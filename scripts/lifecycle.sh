@@ -18,7 +18,7 @@ after="$(count)"
 [ "$before" = "$after" ] || die "lifecycle: upgrade changed the data: $before -> $after"
 say "lifecycle: uninstall"
 echo "env['ir.module.module'].search([('name', '=', 'clinic_packages')]).button_immediate_uninstall(); env.cr.commit()" |
-    odoo_bin shell -d "$DB" --log-level=warn >/dev/null
+    odoo_shell -d "$DB" --log-level=warn >/dev/null
 state="$(db_sql "$DB" "SELECT state FROM ir_module_module WHERE name='clinic_packages'")"
 [ "$state" = uninstalled ] || die "lifecycle: clinic_packages is '$state' after uninstall"
 left="$(db_sql "$DB" "SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'clinic\_%'")"

@@ -20,10 +20,14 @@ class TestBooking(ClinicCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.env.user.tz = "UTC"
-        cls.no_show_fee = cls.env["product.product"].create({
-            "name": "No-show fee", "type": "service", "list_price": 50.0,
-            "taxes_id": [Command.clear()],
-        })
+        cls.no_show_fee = cls.env["product.product"].create(
+            {
+                "name": "No-show fee",
+                "type": "service",
+                "list_price": 50.0,
+                "taxes_id": [Command.clear()],
+            }
+        )
         cls.env.company.clinic_no_show_product_id = cls.no_show_fee
 
     def _sell_one(self, product=None, **values):
@@ -77,9 +81,14 @@ class TestBooking(ClinicCase):
 
     def test_onchange_picks_the_package(self):
         entitlement = self._sell_one()
-        event = self.env["calendar.event"].new({
-            "name": "Visit", "start": at(3), "stop": at(3, 11), "user_id": self.practitioner.id,
-        })
+        event = self.env["calendar.event"].new(
+            {
+                "name": "Visit",
+                "start": at(3),
+                "stop": at(3, 11),
+                "user_id": self.practitioner.id,
+            }
+        )
         event.clinic_patient_id = self.patient
         event.clinic_service_id = self.physio
         event._onchange_clinic_patient_service()
@@ -93,8 +102,10 @@ class TestBooking(ClinicCase):
         other_patient = self._clinic_sell(self.package_physio8, partner=self.patient_2)
         cases = [
             ({"clinic_entitlement_id": other_patient.clinic_entitlement_ids.id}, "belongs to"),
-            ({"clinic_entitlement_id": entitlement.id, "clinic_service_id": self.acupuncture.id},
-             "does not cover Acupuncture"),
+            (
+                {"clinic_entitlement_id": entitlement.id, "clinic_service_id": self.acupuncture.id},
+                "does not cover Acupuncture",
+            ),
         ]
         for values, message in cases:
             with self.subTest(message=message), self.assertRaisesRegex(UserError, message):
@@ -107,13 +118,19 @@ class TestBooking(ClinicCase):
             self._clinic_book(at(3), clinic_entitlement_id=entitlement.id)
         entitlement.action_resume()
         entitlement.write({"practitioner_ids": [Command.set(self.manager.ids)]})
-        with self.assertRaisesRegex(UserError, "valid only with Clinic Manager.*Change the practitioner"):
+        with self.assertRaisesRegex(
+            UserError, "valid only with Clinic Manager.*Change the practitioner"
+        ):
             self._clinic_book(at(3), clinic_entitlement_id=entitlement.id)
-        entitlement.write({
-            "practitioner_ids": [Command.clear()],
-            "location_ids": [Command.set(self.location.ids)],
-        })
-        with self.assertRaisesRegex(UserError, "valid only at Main Street; this visit is at Harbour"):
+        entitlement.write(
+            {
+                "practitioner_ids": [Command.clear()],
+                "location_ids": [Command.set(self.location.ids)],
+            }
+        )
+        with self.assertRaisesRegex(
+            UserError, "valid only at Main Street; this visit is at Harbour"
+        ):
             self._clinic_book(
                 at(3), clinic_entitlement_id=entitlement.id, clinic_location_id=self.location_2.id
             )
@@ -138,7 +155,9 @@ class TestBooking(ClinicCase):
         self._clinic_book(at(3))
         self._clinic_book(at(4))
         self.assertEqual(entitlement.uses_remaining, 0)
-        with self.assertRaisesRegex(UserError, r"has no \[97110\] Physio 45 min left.*Sell the patient a new package"):
+        with self.assertRaisesRegex(
+            UserError, r"has no \[97110\] Physio 45 min left.*Sell the patient a new package"
+        ):
             self._clinic_book(at(5), clinic_entitlement_id=entitlement.id)
         third = self._clinic_book(at(5))
         self.assertFalse(third.clinic_entitlement_id)
@@ -279,7 +298,9 @@ class TestBooking(ClinicCase):
     def test_reschedule_past_expiry_refused_until_extended(self):
         entitlement = self._sell_one(date_expiry=date(2026, 3, 31))
         event = self._clinic_book(at(10))
-        with self.assertRaisesRegex(UserError, "expires on 2026-03-31.*Extend the package's expiry"):
+        with self.assertRaisesRegex(
+            UserError, "expires on 2026-03-31.*Extend the package's expiry"
+        ):
             event.write({"start": datetime(2026, 4, 2, 10), "stop": datetime(2026, 4, 2, 11)})
         self.assertEqual(event.clinic_usage_id.date, date(2026, 3, 10))
         entitlement.date_expiry = date(2026, 4, 30)
@@ -304,7 +325,12 @@ class TestBooking(ClinicCase):
         entitlement = self._sell_one(date_expiry=date(2026, 12, 31))
         self._clinic_book(at(2)).action_clinic_arrive()
         base = self._clinic_book(
-            at(4), recurrency=True, rrule_type="weekly", interval=1, count=10, wed=True,
+            at(4),
+            recurrency=True,
+            rrule_type="weekly",
+            interval=1,
+            count=10,
+            wed=True,
             end_type="count",
         )
         series = base.recurrence_id.calendar_event_ids.sorted("start")
@@ -324,7 +350,12 @@ class TestBooking(ClinicCase):
     def test_series_past_expiry(self):
         entitlement = self._sell_one(date_expiry=date(2026, 3, 20))
         base = self._clinic_book(
-            at(4), recurrency=True, rrule_type="weekly", interval=1, count=4, wed=True,
+            at(4),
+            recurrency=True,
+            rrule_type="weekly",
+            interval=1,
+            count=4,
+            wed=True,
             end_type="count",
         )
         series = base.recurrence_id.calendar_event_ids.sorted("start")
@@ -356,11 +387,14 @@ class TestBooking(ClinicCase):
             self.assertEqual(entitlement.uses_used, day - 2)
         self.assertEqual(entitlement.state, "active")
         no_show = self._clinic_book(at(10))
-        self.assertEqual(no_show.clinic_package_info, f"{entitlement.name}: 0 of 8 left after this visit")
+        self.assertEqual(
+            no_show.clinic_package_info, f"{entitlement.name}: 0 of 8 left after this visit"
+        )
         no_show.action_clinic_no_show(cover=True)
         self.assertEqual(entitlement.state, "exhausted")
         self.assertEqual(
-            (entitlement.uses_used, entitlement.uses_reserved, entitlement.uses_remaining), (8, 0, 0)
+            (entitlement.uses_used, entitlement.uses_reserved, entitlement.uses_remaining),
+            (8, 0, 0),
         )
         with self.assertRaisesRegex(UserError, "is used up. Sell the patient a new package"):
             self._clinic_book(at(11), clinic_entitlement_id=entitlement.id)

@@ -1,4 +1,5 @@
 """Booking under load: the last use booked twice at once, and booking cost vs history."""
+
 import threading
 import time
 from datetime import date, datetime, timedelta
@@ -24,31 +25,40 @@ class TestBookingQueries(ClinicCase):
         # a patient with one package, and one with 50 packages and 500 past visits
         cls.new_patient = cls.env["res.partner"].create({"name": "New Patient"})
         cls.regular = cls.env["res.partner"].create({"name": "Regular Patient"})
-        cls.env["sale.order"].create({
-            "partner_id": cls.new_patient.id,
-            "order_line": [Command.create({"product_id": cls.package_big.id})],
-        }).action_confirm()
-        order = cls.env["sale.order"].create({
-            "partner_id": cls.regular.id,
-            "order_line": [Command.create({"product_id": cls.package_big.id, "product_uom_qty": 50})],
-        })
+        cls.env["sale.order"].create(
+            {
+                "partner_id": cls.new_patient.id,
+                "order_line": [Command.create({"product_id": cls.package_big.id})],
+            }
+        ).action_confirm()
+        order = cls.env["sale.order"].create(
+            {
+                "partner_id": cls.regular.id,
+                "order_line": [
+                    Command.create({"product_id": cls.package_big.id, "product_uom_qty": 50})
+                ],
+            }
+        )
         order.action_confirm()
         entitlements = order.clinic_entitlement_ids
         assert len(entitlements) == 50
-        cls.env["clinic.entitlement.usage"].create([
-            {
-                "entitlement_id": entitlement.id,
-                "entitlement_line_id": entitlement.line_ids.id,
-                "state": "consumed",
-                "reason": "attended",
-                "date": date(2029, 1, 1) + timedelta(days=i),
-            }
-            for entitlement in entitlements
-            for i in range(10)
-        ])
-        assert cls.env["clinic.entitlement.usage"].search_count(
-            [("partner_id", "=", cls.regular.id)]
-        ) == 500
+        cls.env["clinic.entitlement.usage"].create(
+            [
+                {
+                    "entitlement_id": entitlement.id,
+                    "entitlement_line_id": entitlement.line_ids.id,
+                    "state": "consumed",
+                    "reason": "attended",
+                    "date": date(2029, 1, 1) + timedelta(days=i),
+                }
+                for entitlement in entitlements
+                for i in range(10)
+            ]
+        )
+        assert (
+            cls.env["clinic.entitlement.usage"].search_count([("partner_id", "=", cls.regular.id)])
+            == 500
+        )
 
     def _book(self, patient, start):
         return self._clinic_book(start, patient=patient, partner_ids=[Command.clear()])
@@ -85,20 +95,29 @@ class TestBookingConcurrency(ClinicTestMixin, TransactionCase):
 
     def _make_data(self, env):
         service = env["product.product"].create({"name": "Race Physio", "type": "service"})
-        package = env["product.product"].create({
-            "name": "Race Package", "type": "service", "list_price": 100.0,
-            "clinic_package_ok": True,
-            "clinic_package_line_ids": [Command.create({"service_product_id": service.id})],
-        })
+        package = env["product.product"].create(
+            {
+                "name": "Race Package",
+                "type": "service",
+                "list_price": 100.0,
+                "clinic_package_ok": True,
+                "clinic_package_line_ids": [Command.create({"service_product_id": service.id})],
+            }
+        )
         patient = env["res.partner"].create({"name": "Race Patient"})
-        order = env["sale.order"].create({
-            "partner_id": patient.id,
-            "order_line": [Command.create({"product_id": package.id})],
-        })
+        order = env["sale.order"].create(
+            {
+                "partner_id": patient.id,
+                "order_line": [Command.create({"product_id": package.id})],
+            }
+        )
         order.action_confirm()
         return {
-            "service": service.id, "package": package.id, "patient": patient.id,
-            "order": order.id, "entitlement": order.clinic_entitlement_ids.id,
+            "service": service.id,
+            "package": package.id,
+            "patient": patient.id,
+            "order": order.id,
+            "entitlement": order.clinic_entitlement_ids.id,
         }
 
     def _drop_data(self, env, ids):
@@ -124,15 +143,17 @@ class TestBookingConcurrency(ClinicTestMixin, TransactionCase):
                 env = api.Environment(cr, SUPERUSER_ID, {"tz": "UTC"})
 
                 def create():
-                    event = env["calendar.event"].create({
-                        "name": name,
-                        "start": VISIT,
-                        "stop": VISIT + timedelta(minutes=45),
-                        "clinic_patient_id": ids["patient"],
-                        "clinic_service_id": ids["service"],
-                        "clinic_entitlement_id": ids["entitlement"],
-                        "partner_ids": [Command.clear()],
-                    })
+                    event = env["calendar.event"].create(
+                        {
+                            "name": name,
+                            "start": VISIT,
+                            "stop": VISIT + timedelta(minutes=45),
+                            "clinic_patient_id": ids["patient"],
+                            "clinic_service_id": ids["service"],
+                            "clinic_entitlement_id": ids["entitlement"],
+                            "partner_ids": [Command.clear()],
+                        }
+                    )
                     env.flush_all()
                     if hold:  # keep the row lock while the other desk tries
                         first_holds_lock.set()

@@ -1,10 +1,12 @@
 from . import (
     account_move,
+    calendar_event,
     clinic_entitlement,
     clinic_entitlement_line,
     clinic_entitlement_usage,
     clinic_location,
     clinic_package_line,
+    product_product,
     product_template,
     res_company,
     res_config_settings,
@@ -12,4 +14,3 @@ from . import (
     sale_order,
     sale_order_line,
 )
-from . import calendar_event

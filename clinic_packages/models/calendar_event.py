@@ -66,9 +66,7 @@ class CalendarEvent(models.Model):
         copy=False,
         help="Why a visit of a series is not covered by the package.",
     )
-    clinic_package_info = fields.Char(
-        string="Package Uses", compute="_compute_clinic_package_info"
-    )
+    clinic_package_info = fields.Char(string="Package Uses", compute="_compute_clinic_package_info")
     clinic_warning = fields.Text(string="Clinic Warning", compute="_compute_clinic_warning")
 
     # ------------------------------------------------------------------ computes
@@ -164,14 +162,23 @@ class CalendarEvent(models.Model):
         domain = [
             ("partner_id", "=", self.clinic_patient_id.id),
             ("state", "=", "active"),
-            ("line_ids", "any", [
-                ("service_product_id", "=", self.clinic_service_id.id),
-                ("remaining", ">", 0),
-            ]),
-            "|", ("date_expiry", "=", False), ("date_expiry", ">=", visit_date),
-            "|", ("date_start", "=", False), ("date_start", "<=", visit_date),
-            "|", ("practitioner_ids", "=", False), ("practitioner_ids", "in", self.user_id.ids),
-            "|", ("location_ids", "=", False), ("location_ids", "in", self.clinic_location_id.ids),
+            (
+                "line_ids",
+                "any",
+                [
+                    ("service_product_id", "=", self.clinic_service_id.id),
+                    ("remaining", ">", 0),
+                ],
+            ),
+            "|",
+            ("date_expiry", "=", False),
+            ("date_expiry", ">=", visit_date),
+            "|",
+            ("practitioner_ids", "=", False),
+            ("practitioner_ids", "in", self.user_id.ids),
+            "|",
+            ("location_ids", "=", False),
+            ("location_ids", "in", self.clinic_location_id.ids),
         ]
         return self.env["clinic.entitlement"].search(
             domain, limit=1, order="date_expiry asc nulls last, id asc"
@@ -184,12 +191,15 @@ class CalendarEvent(models.Model):
         _ = self.env._
         name = entitlement.name
         if entitlement.partner_id != self.clinic_patient_id:
-            raise UserError(_(
-                "Package %(name)s belongs to %(owner)s, not to %(patient)s. Choose one of "
-                "the patient's packages, or none.",
-                name=name, owner=entitlement.partner_id.display_name,
-                patient=self.clinic_patient_id.display_name or _("this visit's patient"),
-            ))
+            raise UserError(
+                _(
+                    "Package %(name)s belongs to %(owner)s, not to %(patient)s. Choose one of "
+                    "the patient's packages, or none.",
+                    name=name,
+                    owner=entitlement.partner_id.display_name,
+                    patient=self.clinic_patient_id.display_name or _("this visit's patient"),
+                )
+            )
         state_errors = {
             "draft": _(
                 "Package %(name)s is not active yet: it starts when its invoice is paid. "
@@ -210,55 +220,73 @@ class CalendarEvent(models.Model):
             "cancelled": _("Package %(name)s was cancelled and can no longer be used."),
         }
         if entitlement.state in state_errors:
-            raise UserError(state_errors[entitlement.state] % {
-                "name": name, "date": entitlement.date_expiry,
-            })
+            raise UserError(
+                state_errors[entitlement.state]
+                % {
+                    "name": name,
+                    "date": entitlement.date_expiry,
+                }
+            )
         visit_date = self._clinic_visit_date()
         if entitlement.date_expiry and visit_date > entitlement.date_expiry:
-            raise UserError(_(
-                "Package %(name)s expires on %(expiry)s, before this visit on %(date)s. "
-                "Extend the package's expiry date, or remove the package from the visit.",
-                name=name, expiry=entitlement.date_expiry, date=visit_date,
-            ))
-        if entitlement.date_start and visit_date < entitlement.date_start:
-            raise UserError(_(
-                "Package %(name)s starts on %(start)s, after this visit on %(date)s. Move "
-                "the visit, or book it without the package.",
-                name=name, start=entitlement.date_start, date=visit_date,
-            ))
+            raise UserError(
+                _(
+                    "Package %(name)s expires on %(expiry)s, before this visit on %(date)s. "
+                    "Extend the package's expiry date, or remove the package from the visit.",
+                    name=name,
+                    expiry=entitlement.date_expiry,
+                    date=visit_date,
+                )
+            )
         line = entitlement._clinic_line_for(self.clinic_service_id)
         if not line:
-            raise UserError(_(
-                "Package %(name)s does not cover %(service)s (it covers %(services)s). "
-                "Choose a covered service, or book the visit without the package.",
-                name=name,
-                service=self.clinic_service_id.display_name or _("a visit without service"),
-                services=", ".join(entitlement.line_ids.service_product_id.mapped("display_name")),
-            ))
+            raise UserError(
+                _(
+                    "Package %(name)s does not cover %(service)s (it covers %(services)s). "
+                    "Choose a covered service, or book the visit without the package.",
+                    name=name,
+                    service=self.clinic_service_id.display_name or _("a visit without service"),
+                    services=", ".join(
+                        entitlement.line_ids.service_product_id.mapped("display_name")
+                    ),
+                )
+            )
         if entitlement.practitioner_ids and self.user_id not in entitlement.practitioner_ids:
-            raise UserError(_(
-                "Package %(name)s is valid only with %(allowed)s; this visit is with "
-                "%(user)s. Change the practitioner, or remove the package from the visit.",
-                name=name,
-                allowed=", ".join(entitlement.practitioner_ids.mapped("name")),
-                user=self.user_id.name or _("nobody"),
-            ))
+            raise UserError(
+                _(
+                    "Package %(name)s is valid only with %(allowed)s; this visit is with "
+                    "%(user)s. Change the practitioner, or remove the package from the visit.",
+                    name=name,
+                    allowed=", ".join(entitlement.practitioner_ids.mapped("name")),
+                    user=self.user_id.name or _("nobody"),
+                )
+            )
         if entitlement.location_ids and self.clinic_location_id not in entitlement.location_ids:
-            raise UserError(_(
-                "Package %(name)s is valid only at %(allowed)s; this visit is %(where)s. "
-                "Change the location, or remove the package from the visit.",
-                name=name,
-                allowed=", ".join(entitlement.location_ids.mapped("name")),
-                where=(_("at %s", self.clinic_location_id.name) if self.clinic_location_id
-                       else _("without a location")),
-            ))
+            raise UserError(
+                _(
+                    "Package %(name)s is valid only at %(allowed)s; this visit is %(where)s. "
+                    "Change the location, or remove the package from the visit.",
+                    name=name,
+                    allowed=", ".join(entitlement.location_ids.mapped("name")),
+                    where=(
+                        _("at %s", self.clinic_location_id.name)
+                        if self.clinic_location_id
+                        else _("without a location")
+                    ),
+                )
+            )
         if remaining and line.remaining <= 0:
-            raise UserError(_(
-                "Package %(name)s has no %(service)s left (%(used)s used, %(booked)s booked "
-                "of %(qty)s). Sell the patient a new package, or book the visit without one.",
-                name=name, service=line.service_product_id.display_name, used=line.used,
-                booked=line.reserved, qty=line.quantity,
-            ))
+            raise UserError(
+                _(
+                    "Package %(name)s has no %(service)s left (%(used)s used, %(booked)s booked "
+                    "of %(qty)s). Sell the patient a new package, or book the visit without one.",
+                    name=name,
+                    service=line.service_product_id.display_name,
+                    used=line.used,
+                    booked=line.reserved,
+                    qty=line.quantity,
+                )
+            )
         return line
 
     # ------------------------------------------------------------------ onchange
@@ -299,14 +327,22 @@ class CalendarEvent(models.Model):
 
     @api.model
     def _clinic_pick_for_vals(self, vals):
-        probe = self.new({
-            key: vals[key]
-            for key in (
-                "clinic_patient_id", "clinic_service_id", "clinic_location_id", "user_id",
-                "start", "stop", "allday", "start_date",
-            )
-            if key in vals
-        })
+        probe = self.new(
+            {
+                key: vals[key]
+                for key in (
+                    "clinic_patient_id",
+                    "clinic_service_id",
+                    "clinic_location_id",
+                    "user_id",
+                    "start",
+                    "stop",
+                    "allday",
+                    "start_date",
+                )
+                if key in vals
+            }
+        )
         if "user_id" not in vals:
             probe.user_id = self.env.user
         return probe._clinic_find_entitlement()
@@ -319,12 +355,14 @@ class CalendarEvent(models.Model):
                     and event.clinic_usage_id.state == "consumed"
                     and event.clinic_entitlement_id.id != vals["clinic_entitlement_id"]
                 ):
-                    raise UserError(self.env._(
-                        "The package of %(event)s cannot be changed: the visit was already "
-                        "counted (%(attendance)s). Undo the arrival or no-show first.",
-                        event=event.display_name,
-                        attendance=dict(ATTENDANCE_SELECTION)[event.clinic_attendance],
-                    ))
+                    raise UserError(
+                        self.env._(
+                            "The package of %(event)s cannot be changed: the visit was already "
+                            "counted (%(attendance)s). Undo the arrival or no-show first.",
+                            event=event.display_name,
+                            attendance=dict(ATTENDANCE_SELECTION)[event.clinic_attendance],
+                        )
+                    )
         if "clinic_entitlement_id" in vals and "clinic_coverage_note" not in vals:
             vals = dict(vals, clinic_coverage_note=False)
         res = super().write(vals)
@@ -340,12 +378,15 @@ class CalendarEvent(models.Model):
     def _unlink_clinic_release(self):
         for event in self:
             if event.clinic_usage_id.state == "consumed":
-                raise UserError(self.env._(
-                    "%(event)s was counted on package %(name)s (%(attendance)s) and cannot be "
-                    "deleted. Undo the arrival or no-show first.",
-                    event=event.display_name, name=event.clinic_entitlement_id.name,
-                    attendance=dict(ATTENDANCE_SELECTION)[event.clinic_attendance],
-                ))
+                raise UserError(
+                    self.env._(
+                        "%(event)s was counted on package %(name)s (%(attendance)s) and cannot be "
+                        "deleted. Undo the arrival or no-show first.",
+                        event=event.display_name,
+                        name=event.clinic_entitlement_id.name,
+                        attendance=dict(ATTENDANCE_SELECTION)[event.clinic_attendance],
+                    )
+                )
         self.clinic_usage_id.sudo()._clinic_release()
 
     # ------------------------------------------------------------------ reservation
@@ -379,21 +420,27 @@ class CalendarEvent(models.Model):
                     usage.write(dict(values, state="reserved"))
                 else:
                     usage._clinic_release()
-                    usage = Usage.create(dict(
-                        values, entitlement_id=entitlement.id, entitlement_line_id=line.id,
-                        reason="attended",
-                    ))
+                    usage = Usage.create(
+                        dict(
+                            values,
+                            entitlement_id=entitlement.id,
+                            entitlement_line_id=line.id,
+                            reason="attended",
+                        )
+                    )
                     event.with_context(clinic_defer_reservation=True).clinic_usage_id = usage
             except UserError as error:
                 if not soft:
                     raise
                 usage._clinic_release()
-                event.with_context(clinic_defer_reservation=True).write({
-                    "clinic_entitlement_id": False,
-                    "clinic_coverage_note": self.env._(
-                        "Not covered by a package: %s", error.args[0]
-                    ),
-                })
+                event.with_context(clinic_defer_reservation=True).write(
+                    {
+                        "clinic_entitlement_id": False,
+                        "clinic_coverage_note": self.env._(
+                            "Not covered by a package: %s", error.args[0]
+                        ),
+                    }
+                )
                 uncovered |= event
         if uncovered:
             uncovered._clinic_notify_uncovered()
@@ -405,38 +452,56 @@ class CalendarEvent(models.Model):
             events = self.filtered(lambda e, r=recurrence: e.recurrence_id == r)
             base = recurrence.base_event_id or events[:1]
             dates = ", ".join(str(e._clinic_visit_date()) for e in events.sorted("start"))
-            base.message_post(body=self.env._(
-                "%(count)s visit(s) of this series (%(dates)s) are left without package. "
-                "%(reason)s",
-                count=len(events), dates=dates, reason=events[:1].clinic_coverage_note,
-            ))
+            base.message_post(
+                body=self.env._(
+                    "%(count)s visit(s) of this series (%(dates)s) are left without package. "
+                    "%(reason)s",
+                    count=len(events),
+                    dates=dates,
+                    reason=events[:1].clinic_coverage_note,
+                )
+            )
 
     # ------------------------------------------------------------------ front desk actions
     def _clinic_check_upcoming(self, action):
         for event in self:
             if not event.clinic_patient_id:
-                raise UserError(self.env._(
-                    "%(event)s has no patient: set the patient before marking it %(action)s.",
-                    event=event.display_name, action=action,
-                ))
+                raise UserError(
+                    self.env._(
+                        "%(event)s has no patient: set the patient before marking it %(action)s.",
+                        event=event.display_name,
+                        action=action,
+                    )
+                )
             if event.clinic_attendance != "upcoming":
-                raise UserError(self.env._(
-                    "%(event)s is already marked %(attendance)s. Undo that first to mark it "
-                    "%(action)s.",
-                    event=event.display_name, action=action,
-                    attendance=dict(ATTENDANCE_SELECTION)[event.clinic_attendance],
-                ))
+                raise UserError(
+                    self.env._(
+                        "%(event)s is already marked %(attendance)s. Undo that first to mark it "
+                        "%(action)s.",
+                        event=event.display_name,
+                        action=action,
+                        attendance=dict(ATTENDANCE_SELECTION)[event.clinic_attendance],
+                    )
+                )
 
     def _clinic_consume(self, reason):
         """Count the visit on its package (arrival, covered no-show, counted late cancel)."""
         self.ensure_one()
         entitlement = self.clinic_entitlement_id
-        if not (self.clinic_usage_id.state == "reserved" and self.clinic_usage_id.entitlement_id == entitlement):
+        if not (
+            self.clinic_usage_id.state == "reserved"
+            and self.clinic_usage_id.entitlement_id == entitlement
+        ):
             self._clinic_sync_reservation()
         visit_date = self._clinic_visit_date()
-        self.clinic_usage_id.write({
-            "state": "consumed", "reason": reason, "user_id": self.user_id.id, "date": visit_date,
-        })
+        self.clinic_usage_id.write(
+            {
+                "state": "consumed",
+                "reason": reason,
+                "user_id": self.user_id.id,
+                "date": visit_date,
+            }
+        )
         if entitlement.activation == "on_first_visit" and not entitlement.date_start:
             entitlement.sudo()._clinic_start_validity(visit_date)
 
@@ -458,10 +523,13 @@ class CalendarEvent(models.Model):
             entitlement = event.clinic_entitlement_id
             if cover and entitlement:
                 if not entitlement.count_no_show:
-                    raise UserError(self.env._(
-                        "Package %(name)s does not cover no-shows. Charge the no-show fee "
-                        "instead.", name=entitlement.name,
-                    ))
+                    raise UserError(
+                        self.env._(
+                            "Package %(name)s does not cover no-shows. Charge the no-show fee "
+                            "instead.",
+                            name=entitlement.name,
+                        )
+                    )
                 event._clinic_consume("no_show")
                 event.clinic_attendance = "no_show"
                 event._clinic_bill_visit()
@@ -497,17 +565,22 @@ class CalendarEvent(models.Model):
         posted: the visit is upcoming again and its package use booked again."""
         for event in self:
             if event.clinic_attendance == "upcoming":
-                raise UserError(self.env._(
-                    "%(event)s is still upcoming: there is nothing to undo.",
-                    event=event.display_name,
-                ))
+                raise UserError(
+                    self.env._(
+                        "%(event)s is still upcoming: there is nothing to undo.",
+                        event=event.display_name,
+                    )
+                )
             invoice = event.clinic_invoice_id
             if invoice.state == "posted":
-                raise UserError(self.env._(
-                    "%(event)s cannot be undone: its invoice %(invoice)s is posted. Reverse "
-                    "the invoice with a credit note (or reset it to draft) first.",
-                    event=event.display_name, invoice=invoice.name,
-                ))
+                raise UserError(
+                    self.env._(
+                        "%(event)s cannot be undone: its invoice %(invoice)s is posted. Reverse "
+                        "the invoice with a credit note (or reset it to draft) first.",
+                        event=event.display_name,
+                        invoice=invoice.name,
+                    )
+                )
             event._clinic_check_reset_usage()
             usage = event.clinic_usage_id
             if invoice:
@@ -518,8 +591,9 @@ class CalendarEvent(models.Model):
                 usage._clinic_unconsume()
             if entitlement:
                 event._clinic_sync_reservation()
-                if entitlement.activation == "on_first_visit" and not entitlement.usage_ids.filtered(
-                    lambda u: u.state == "consumed"
+                if (
+                    entitlement.activation == "on_first_visit"
+                    and not entitlement.usage_ids.filtered(lambda u: u.state == "consumed")
                 ):
                     entitlement.sudo().write({"date_start": False, "date_expiry": False})
         return True
@@ -551,7 +625,8 @@ class CalendarEvent(models.Model):
         if self.clinic_entitlement_id:
             description = self.env._(
                 "%(service)s, %(date)s (package %(name)s)",
-                service=description, date=self._clinic_visit_date(),
+                service=description,
+                date=self._clinic_visit_date(),
                 name=self.clinic_entitlement_id.name,
             )
         self._clinic_create_invoice(self.clinic_service_id, price, description)
@@ -560,24 +635,40 @@ class CalendarEvent(models.Model):
         self.ensure_one()
         fee = self.env.company.clinic_no_show_product_id
         if fee:
-            self._clinic_create_invoice(fee, fee.lst_price, self.env._(
-                "%(fee)s: %(event)s", fee=fee.display_name, event=self.display_name,
-            ))
+            self._clinic_create_invoice(
+                fee,
+                fee.lst_price,
+                self.env._(
+                    "%(fee)s: %(event)s",
+                    fee=fee.display_name,
+                    event=self.display_name,
+                ),
+            )
 
     def _clinic_create_invoice(self, product, price, description):
         """A draft customer invoice for the visit; the front desk posts it at checkout."""
         self.ensure_one()
-        invoice = self.env["account.move"].sudo().create({
-            "move_type": "out_invoice",
-            "partner_id": self.clinic_patient_id.id,
-            "invoice_origin": self.display_name,
-            "invoice_line_ids": [fields.Command.create({
-                "product_id": product.id,
-                "name": description,
-                "quantity": 1,
-                "price_unit": price,
-            })],
-        })
+        invoice = (
+            self.env["account.move"]
+            .sudo()
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": self.clinic_patient_id.id,
+                    "invoice_origin": self.display_name,
+                    "invoice_line_ids": [
+                        fields.Command.create(
+                            {
+                                "product_id": product.id,
+                                "name": description,
+                                "quantity": 1,
+                                "price_unit": price,
+                            }
+                        )
+                    ],
+                }
+            )
+        )
         self.with_context(clinic_defer_reservation=True).clinic_invoice_id = invoice
         return invoice
 
