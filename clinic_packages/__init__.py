@@ -1,1 +1,2 @@
-from . import models
+from . import models, wizards
+from .hooks import post_init_hook

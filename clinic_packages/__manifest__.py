@@ -22,10 +22,17 @@
         "views/res_partner_views.xml",
         "views/calendar_event_views.xml",
         "views/res_config_settings_views.xml",
+        "views/clinic_entitlement_refund_views.xml",
         "views/menus.xml",
     ],
     "demo": [
         "demo/clinic_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "clinic_packages/static/tests/tours/**/*",
+        ],
+    },
+    "post_init_hook": "post_init_hook",
     "application": True,
 }

@@ -72,6 +72,8 @@ ensure_system() {
     command -v pg_config >/dev/null || missing+=(libpq-dev)
     command -v gcc >/dev/null || missing+=(build-essential)
     "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+    # the browser tours (tests/test_tours.py) drive; Odoo finds it on PATH
+    command -v chromium >/dev/null || missing+=(chromium)
     if [ ${#missing[@]} -gt 0 ]; then
         command -v apt-get >/dev/null || die "Install these (Debian names): ${missing[*]}"
         say "installing system packages: ${missing[*]}"

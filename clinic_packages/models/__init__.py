@@ -1,5 +1,7 @@
 from . import (
     account_move,
+    account_move_line,
+    account_payment,
     calendar_event,
     clinic_entitlement,
     clinic_entitlement_line,

@@ -1,8 +1,27 @@
-from odoo import models
+from odoo import fields, models
 
 
 class AccountMove(models.Model):
     _inherit = "account.move"
+
+    clinic_entitlement_id = fields.Many2one(
+        "clinic.entitlement",
+        string="Patient Package",
+        index="btree_not_null",
+        readonly=True,
+        help="The package this entry belongs to: a visit invoice, a revenue recognition, a "
+        "breakage or a refund.",
+    )
+    clinic_move_kind = fields.Selection(
+        [
+            ("visit", "Visit invoice"),
+            ("recognition", "Revenue recognition"),
+            ("breakage", "Breakage"),
+            ("refund", "Package refund"),
+        ],
+        string="Package Entry",
+        readonly=True,
+    )
 
     def _invoice_paid_hook(self):
         """Packages activated on payment start when their invoice is paid."""
@@ -16,3 +35,40 @@ class AccountMove(models.Model):
         )
         entitlements._clinic_activate()
         return res
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        to_allocate = posted.filtered(
+            lambda move: (
+                move.move_type == "out_invoice"
+                and move.clinic_entitlement_id.billing_mode == "prepaid_credit"
+                and move.company_id.clinic_auto_allocate
+            )
+        )
+        for invoice in to_allocate:
+            invoice.sudo()._clinic_allocate_prepayment()
+        return posted
+
+    def _clinic_allocate_prepayment(self):
+        """Pay this visit invoice from its package's prepayment, and from nothing else: the
+        open receivable credit of the payments tagged with the package, oldest first."""
+        self.ensure_one()
+        receivable = self.line_ids.filtered(
+            lambda line: line.account_type == "asset_receivable" and not line.reconciled
+        )
+        if not receivable:
+            return
+        credits = self.env["account.move.line"].search(
+            [
+                ("payment_id.clinic_entitlement_id", "=", self.clinic_entitlement_id.id),
+                ("account_id", "in", receivable.account_id.ids),
+                ("parent_state", "=", "posted"),
+                ("reconciled", "=", False),
+                ("balance", "<", 0),
+            ],
+            order="date, id",
+        )
+        for credit in credits:
+            if self.payment_state in ("paid", "in_payment"):
+                break
+            self.js_assign_outstanding_line(credit.id)

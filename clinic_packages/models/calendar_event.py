@@ -31,7 +31,7 @@ class CalendarEvent(models.Model):
         string="Service",
         domain="[('type', '=', 'service'), ('clinic_package_ok', '=', False)]",
     )
-    clinic_location_id = fields.Many2one("clinic.location", string="Clinic Location")
+    clinic_location_id = fields.Many2one("clinic.location")
     clinic_attendance = fields.Selection(
         ATTENDANCE_SELECTION,
         string="Attendance",
@@ -67,7 +67,7 @@ class CalendarEvent(models.Model):
         help="Why a visit of a series is not covered by the package.",
     )
     clinic_package_info = fields.Char(string="Package Uses", compute="_compute_clinic_package_info")
-    clinic_warning = fields.Text(string="Clinic Warning", compute="_compute_clinic_warning")
+    clinic_warning = fields.Text(compute="_compute_clinic_warning")
 
     # ------------------------------------------------------------------ computes
     @api.depends("clinic_service_id", "duration", "allday")
@@ -86,7 +86,8 @@ class CalendarEvent(models.Model):
     @api.depends("clinic_entitlement_id", "clinic_service_id", "clinic_usage_id.state")
     def _compute_clinic_package_info(self):
         for event in self:
-            line = event.clinic_entitlement_id._clinic_line_for(event.clinic_service_id)
+            entitlement = event.clinic_entitlement_id
+            line = entitlement and entitlement._clinic_line_for(event.clinic_service_id)
             if not line:
                 event.clinic_package_info = False
                 continue
@@ -188,36 +189,37 @@ class CalendarEvent(models.Model):
         """Raise a UserError saying which limit `entitlement` breaks for this visit and what
         to do. `remaining` also checks uses left (booking checks them under a lock)."""
         self.ensure_one()
-        _ = self.env._
         name = entitlement.name
         if entitlement.partner_id != self.clinic_patient_id:
             raise UserError(
-                _(
+                self.env._(
                     "Package %(name)s belongs to %(owner)s, not to %(patient)s. Choose one of "
                     "the patient's packages, or none.",
                     name=name,
                     owner=entitlement.partner_id.display_name,
-                    patient=self.clinic_patient_id.display_name or _("this visit's patient"),
+                    patient=(
+                        self.clinic_patient_id.display_name or self.env._("this visit's patient")
+                    ),
                 )
             )
         state_errors = {
-            "draft": _(
+            "draft": self.env._(
                 "Package %(name)s is not active yet: it starts when its invoice is paid. "
                 "Register the payment, or book the visit without the package."
             ),
-            "paused": _(
+            "paused": self.env._(
                 "Package %(name)s is paused. Resume it, or book the visit without the package."
             ),
-            "exhausted": _(
+            "exhausted": self.env._(
                 "Package %(name)s is used up. Sell the patient a new package, or book the "
                 "visit without one."
             ),
-            "expired": _(
+            "expired": self.env._(
                 "Package %(name)s expired on %(date)s. Extend its expiry date, sell a new "
                 "package, or book the visit without one."
             ),
-            "refunded": _("Package %(name)s was refunded and can no longer be used."),
-            "cancelled": _("Package %(name)s was cancelled and can no longer be used."),
+            "refunded": self.env._("Package %(name)s was refunded and can no longer be used."),
+            "cancelled": self.env._("Package %(name)s was cancelled and can no longer be used."),
         }
         if entitlement.state in state_errors:
             raise UserError(
@@ -230,7 +232,7 @@ class CalendarEvent(models.Model):
         visit_date = self._clinic_visit_date()
         if entitlement.date_expiry and visit_date > entitlement.date_expiry:
             raise UserError(
-                _(
+                self.env._(
                     "Package %(name)s expires on %(expiry)s, before this visit on %(date)s. "
                     "Extend the package's expiry date, or remove the package from the visit.",
                     name=name,
@@ -241,11 +243,14 @@ class CalendarEvent(models.Model):
         line = entitlement._clinic_line_for(self.clinic_service_id)
         if not line:
             raise UserError(
-                _(
+                self.env._(
                     "Package %(name)s does not cover %(service)s (it covers %(services)s). "
                     "Choose a covered service, or book the visit without the package.",
                     name=name,
-                    service=self.clinic_service_id.display_name or _("a visit without service"),
+                    service=(
+                        self.clinic_service_id.display_name
+                        or self.env._("a visit without service")
+                    ),
                     services=", ".join(
                         entitlement.line_ids.service_product_id.mapped("display_name")
                     ),
@@ -253,31 +258,31 @@ class CalendarEvent(models.Model):
             )
         if entitlement.practitioner_ids and self.user_id not in entitlement.practitioner_ids:
             raise UserError(
-                _(
+                self.env._(
                     "Package %(name)s is valid only with %(allowed)s; this visit is with "
                     "%(user)s. Change the practitioner, or remove the package from the visit.",
                     name=name,
                     allowed=", ".join(entitlement.practitioner_ids.mapped("name")),
-                    user=self.user_id.name or _("nobody"),
+                    user=self.user_id.name or self.env._("nobody"),
                 )
             )
         if entitlement.location_ids and self.clinic_location_id not in entitlement.location_ids:
             raise UserError(
-                _(
+                self.env._(
                     "Package %(name)s is valid only at %(allowed)s; this visit is %(where)s. "
                     "Change the location, or remove the package from the visit.",
                     name=name,
                     allowed=", ".join(entitlement.location_ids.mapped("name")),
                     where=(
-                        _("at %s", self.clinic_location_id.name)
+                        self.env._("at %s", self.clinic_location_id.name)
                         if self.clinic_location_id
-                        else _("without a location")
+                        else self.env._("without a location")
                     ),
                 )
             )
         if remaining and line.remaining <= 0:
             raise UserError(
-                _(
+                self.env._(
                     "Package %(name)s has no %(service)s left (%(used)s used, %(booked)s booked "
                     "of %(qty)s). Sell the patient a new package, or book the visit without one.",
                     name=name,
@@ -646,30 +651,24 @@ class CalendarEvent(models.Model):
             )
 
     def _clinic_create_invoice(self, product, price, description):
-        """A draft customer invoice for the visit; the front desk posts it at checkout."""
+        """A draft customer invoice for the visit; the front desk posts it at checkout.
+        The visit's own invoice carries its package, so that a prepaid package pays it."""
         self.ensure_one()
-        invoice = (
-            self.env["account.move"]
-            .sudo()
-            .create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": self.clinic_patient_id.id,
-                    "invoice_origin": self.display_name,
-                    "invoice_line_ids": [
-                        fields.Command.create(
-                            {
-                                "product_id": product.id,
-                                "name": description,
-                                "quantity": 1,
-                                "price_unit": price,
-                            }
-                        )
-                    ],
-                }
-            )
-        )
+        entitlement = self.clinic_entitlement_id if product == self.clinic_service_id else None
+        line = {"product_id": product.id, "name": description, "quantity": 1, "price_unit": price}
+        values = {
+            "move_type": "out_invoice",
+            "partner_id": self.clinic_patient_id.id,
+            "invoice_origin": self.display_name,
+        }
+        if entitlement:
+            line["clinic_entitlement_id"] = entitlement.id
+            values.update(clinic_entitlement_id=entitlement.id, clinic_move_kind="visit")
+        values["invoice_line_ids"] = [fields.Command.create(line)]
+        invoice = self.env["account.move"].sudo().create(values)
         self.with_context(clinic_defer_reservation=True).clinic_invoice_id = invoice
+        if entitlement and entitlement.billing_mode == "prepaid_credit":
+            self.clinic_usage_id.sudo().move_id = invoice
         return invoice
 
     def action_clinic_view_invoice(self):

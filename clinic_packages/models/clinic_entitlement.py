@@ -128,6 +128,36 @@ class ClinicEntitlement(models.Model):
         help="Untaxed price divided by the number of uses.",
     )
 
+    move_ids = fields.One2many(
+        "account.move", "clinic_entitlement_id", string="Journal Entries", readonly=True
+    )
+    payment_ids = fields.One2many(
+        "account.payment", "clinic_entitlement_id", string="Prepayments", readonly=True
+    )
+    move_count = fields.Integer(string="Entries", compute="_compute_move_count")
+    amount_billed = fields.Monetary(
+        string="Collected",
+        currency_field="currency_id",
+        compute="_compute_money",
+        help="Untaxed: the package's share of its posted invoice, or its prepayments.",
+    )
+    amount_recognised = fields.Monetary(
+        string="Recognised", currency_field="currency_id", compute="_compute_money"
+    )
+    amount_refunded = fields.Monetary(
+        string="Refunded", currency_field="currency_id", compute="_compute_money"
+    )
+    amount_breakage = fields.Monetary(
+        string="Breakage", currency_field="currency_id", compute="_compute_money"
+    )
+    deferred_balance = fields.Monetary(
+        string="Unearned",
+        currency_field="currency_id",
+        compute="_compute_money",
+        help="Collected and not yet recognised, refunded or broken: what the clinic still "
+        "owes the patient in visits.",
+    )
+
     _sql_constraints = [
         (
             "dates_check",
@@ -144,6 +174,90 @@ class ClinicEntitlement(models.Model):
             entitlement.uses_used = sum(lines.mapped("used"))
             entitlement.uses_reserved = sum(lines.mapped("reserved"))
             entitlement.uses_remaining = sum(lines.mapped("remaining"))
+
+    @api.depends("move_ids")
+    def _compute_move_count(self):
+        for entitlement in self:
+            entitlement.move_count = len(entitlement.move_ids)
+
+    def _clinic_ledger(self):
+        """Posted journal items of this package's own entries, by kind and account."""
+        self.ensure_one()
+        lines = (
+            self.env["account.move.line"]
+            .sudo()
+            .search(
+                [
+                    ("clinic_entitlement_id", "=", self.id),
+                    ("parent_state", "=", "posted"),
+                ]
+            )
+        )
+        return lines
+
+    @api.depends(
+        "move_ids.state", "payment_ids.state", "usage_ids.amount", "sale_line_id.invoice_lines"
+    )
+    def _compute_money(self):
+        for entitlement in self:
+            money = entitlement._clinic_money()
+            entitlement.amount_billed = money["billed"]
+            entitlement.amount_recognised = money["recognised"]
+            entitlement.amount_refunded = money["refunded"]
+            entitlement.amount_breakage = money["breakage"]
+            entitlement.deferred_balance = money["unearned"]
+
+    def _clinic_money(self):
+        """The package's money, untaxed, from the ledger: billed = recognised + unearned +
+        refunded + breakage, where unearned is what the ledger still holds for it."""
+        self.ensure_one()
+        currency = self.currency_id
+        lines = self._clinic_ledger() if self.id else self.env["account.move.line"]
+        deferred = self.company_id.clinic_deferred_account_id
+        breakage_account = self.company_id.clinic_breakage_account_id
+
+        def total(kind, account=None, exclude=None, sign=-1):
+            selected = lines.filtered(
+                lambda line: (
+                    line.move_id.clinic_move_kind == kind
+                    and (account is None or line.account_id == account)
+                    and (exclude is None or line.account_id != exclude)
+                )
+            )
+            return currency.round(sign * sum(selected.mapped("balance")))
+
+        breakage = total("breakage", breakage_account)
+        if self.billing_mode == "package_invoice":
+            invoice_lines = self.sale_line_id.sudo().invoice_lines.filtered(
+                lambda line: (
+                    line.parent_state == "posted"
+                    and line.account_id == deferred
+                    and not line.move_id.clinic_entitlement_id
+                )
+            )
+            shares = max(int(self.sale_line_id.product_uom_qty), 1)
+            billed = currency.round(-sum(invoice_lines.mapped("balance")) / shares)
+            recognised = total("recognition", exclude=deferred)
+            refunded = total("refund", deferred, sign=1)
+            # what the unearned account holds for this package
+            on_deferred = lines.filtered(lambda line: line.account_id == deferred)
+            unearned = currency.round(billed - sum(on_deferred.mapped("balance")))
+        else:
+            payments = self.sudo().payment_ids.filtered(lambda p: p.state in ("in_process", "paid"))
+            inbound = payments.filtered(lambda p: p.payment_type == "inbound")
+            billed = currency.round(sum(inbound.mapped("amount_company_currency_signed")))
+            refunded = currency.round(
+                -sum((payments - inbound).mapped("amount_company_currency_signed"))
+            )
+            recognised = total("visit")
+            unearned = currency.round(billed - recognised - refunded - breakage)
+        return {
+            "billed": billed,
+            "recognised": recognised,
+            "refunded": refunded,
+            "breakage": breakage,
+            "unearned": unearned,
+        }
 
     @api.depends("amount_untaxed", "uses_total")
     def _compute_unit_value(self):
@@ -242,9 +356,11 @@ class ClinicEntitlement(models.Model):
         if "date_expiry" in vals:
             # an extended (or cleared) expiry brings an expired package back
             today = fields.Date.context_today(self)
-            self.filtered(
+            extended = self.filtered(
                 lambda e: e.state == "expired" and (not e.date_expiry or e.date_expiry >= today)
-            )._clinic_reopen()
+            )
+            extended._clinic_reverse_breakage()
+            extended._clinic_reopen()
         return res
 
     @api.ondelete(at_uninstall=False)
@@ -383,14 +499,337 @@ class ClinicEntitlement(models.Model):
                 )
 
     @api.model
-    def _cron_expire(self, batch_size=1000):
-        """Expire packages whose expiry date has passed (paused ones wait)."""
+    def _cron_expire(self, batch_size=500):
+        """Expire packages whose expiry date has passed (paused ones wait) and recognise what
+        they still hold as breakage. One batch per call: the cron runner commits it and calls
+        again while some are left."""
         today = fields.Date.context_today(self)
-        to_expire = self.search(
-            [("state", "=", "active"), ("date_expiry", "<", today)], limit=batch_size
+        domain = [("state", "=", "active"), ("date_expiry", "<", today)]
+        batch = self.search(domain, limit=batch_size, order="date_expiry, id")
+        batch._clinic_expire()
+        remaining = self.search_count(domain) if len(batch) == batch_size else 0
+        self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
+        return batch
+
+    def _clinic_expire(self):
+        self.write({"state": "expired"})
+        for entitlement in self:
+            entitlement._clinic_post_breakage(
+                self.env._("Expiry of package %(name)s", name=entitlement.name)
+            )
+
+    # ------------------------------------------------------------------ accounting
+    def _clinic_post_entry(self, kind, lines, ref, date=None):
+        """Post a journal entry of this package. `lines`: (account, amount, partner), a
+        positive amount is a debit."""
+        self.ensure_one()
+        journal = self.company_id._clinic_accounting()[2]
+        move = (
+            self.env["account.move"]
+            .sudo()
+            .with_company(self.company_id)
+            .create(
+                {
+                    "move_type": "entry",
+                    "journal_id": journal.id,
+                    "date": date or fields.Date.context_today(self),
+                    "ref": ref,
+                    "clinic_entitlement_id": self.id,
+                    "clinic_move_kind": kind,
+                    "line_ids": [
+                        fields.Command.create(
+                            {
+                                "account_id": account.id,
+                                "debit": max(amount, 0.0),
+                                "credit": max(-amount, 0.0),
+                                "partner_id": partner.id,
+                                "name": ref,
+                                "clinic_entitlement_id": self.id,
+                            }
+                        )
+                        for account, amount, partner in lines
+                    ],
+                }
+            )
         )
-        to_expire.write({"state": "expired"})
-        return to_expire
+        move.action_post()
+        return move
+
+    def _clinic_receivable_account(self):
+        self.ensure_one()
+        return self.partner_id.with_company(self.company_id).property_account_receivable_id
+
+    def _clinic_reconcile_with_prepayment(self, move):
+        """Reconcile the receivable items of `move` with this package's open prepayment."""
+        self.ensure_one()
+        receivable = self._clinic_receivable_account()
+        own = move.line_ids.filtered(lambda line: line.account_id == receivable)
+        credits = (
+            self.env["account.move.line"]
+            .sudo()
+            .search(
+                [
+                    ("payment_id.clinic_entitlement_id", "=", self.id),
+                    ("account_id", "=", receivable.id),
+                    ("parent_state", "=", "posted"),
+                    ("reconciled", "=", False),
+                ]
+            )
+        )
+        if own and credits:
+            (own | credits).reconcile()
+
+    def _clinic_post_breakage(self, ref, allow_negative=False):
+        """Recognise what the package still holds as breakage income (with
+        `allow_negative`, also take back what a refund paid beyond it)."""
+        for entitlement in self:
+            amount = entitlement._clinic_money()["unearned"]
+            if entitlement.currency_id.is_zero(amount) or (amount < 0 and not allow_negative):
+                continue
+            deferred, breakage, __ = entitlement.company_id._clinic_accounting()
+            patient = entitlement.partner_id
+            if entitlement.billing_mode == "prepaid_credit":
+                # the unapplied prepayment is forfeited: it leaves the patient's credit
+                move = entitlement._clinic_post_entry(
+                    "breakage",
+                    [
+                        (entitlement._clinic_receivable_account(), amount, patient),
+                        (breakage, -amount, patient),
+                    ],
+                    ref,
+                )
+                entitlement._clinic_reconcile_with_prepayment(move)
+            else:
+                entitlement._clinic_post_entry(
+                    "breakage", [(deferred, amount, patient), (breakage, -amount, patient)], ref
+                )
+
+    def _clinic_reverse_breakage(self):
+        """An expired package extended: its breakage entries are reversed."""
+        moves = self.sudo().move_ids.filtered(
+            lambda m: (
+                m.clinic_move_kind == "breakage"
+                and m.state == "posted"
+                and not m.reversed_entry_id
+                and not m.reversal_move_ids
+            )
+        )
+        if moves:
+            moves.line_ids.remove_move_reconcile()
+            moves._reverse_moves(
+                [{"ref": self.env._("Reversal: %s", move.ref)} for move in moves], cancel=True
+            )
+
+    def _clinic_use_value(self):
+        """Untaxed value of the next use: price / uses, the last use taking what is left so
+        that the uses add up to the price to the cent."""
+        self.ensure_one()
+        consumed = self.usage_ids.filtered(lambda u: u.state == "consumed" and u.amount)
+        left = self.currency_id.round(self.amount_untaxed - sum(consumed.mapped("amount")))
+        if len(consumed) + 1 >= self.uses_total:
+            return max(left, 0.0)
+        return max(min(self.unit_value, left), 0.0)
+
+    # ------------------------------------------------------------------ refund
+    def _clinic_collected_total(self):
+        """What the patient was billed for this package, taxes included."""
+        self.ensure_one()
+        if self.billing_mode == "prepaid_credit":
+            return self._clinic_money()["billed"]
+        lines = self.sale_line_id.sudo().invoice_lines.filtered(
+            lambda line: line.parent_state == "posted" and not line.move_id.clinic_entitlement_id
+        )
+        signed = sum(
+            line.price_total * (-1 if line.move_id.move_type == "out_refund" else 1)
+            for line in lines
+        )
+        shares = max(int(self.sale_line_id.product_uom_qty), 1)
+        return self.currency_id.round(signed / shares)
+
+    def _clinic_check_refund_amount(self, amount):
+        self.ensure_one()
+        collected = self._clinic_collected_total()
+        if (
+            self.currency_id.compare_amounts(amount, 0.0) < 0
+            or self.currency_id.compare_amounts(amount, collected) > 0
+        ):
+            raise UserError(
+                self.env._(
+                    "Package %(name)s: a refund must be between 0 and %(collected)s, the amount "
+                    "collected for it (asked: %(amount)s).",
+                    name=self.name,
+                    collected=collected,
+                    amount=amount,
+                )
+            )
+
+    def action_refund(self):
+        """Open the refund wizard."""
+        self.ensure_one()
+        if self.state not in ("draft", "active", "paused", "exhausted", "expired"):
+            raise self._clinic_state_error(self.env._("refunded"))
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Refund %s", self.name),
+            "res_model": "clinic.entitlement.refund",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_entitlement_id": self.id},
+        }
+
+    def _clinic_refund(self, amount):
+        """Refund `amount` (taxes included) and end the package: a credit note against the
+        package invoice (or a payment back from the prepayment), the rest of its unearned
+        value to breakage, its booked visits released. Returns the credit note or payment."""
+        self.ensure_one()
+        if self.state not in ("draft", "active", "paused", "exhausted", "expired"):
+            raise self._clinic_state_error(self.env._("refunded"))
+        self._clinic_check_refund_amount(amount)
+        document = False
+        if not self.currency_id.is_zero(amount):
+            if self.billing_mode == "prepaid_credit":
+                document = self._clinic_refund_prepayment(amount)
+            else:
+                document = self._clinic_refund_invoice(amount)
+        self.usage_ids.filtered(lambda u: u.state == "reserved")._clinic_release()
+        upcoming = self.env["calendar.event"].search(
+            [("clinic_entitlement_id", "=", self.id), ("clinic_attendance", "=", "upcoming")]
+        )
+        upcoming.with_context(clinic_defer_reservation=True).write(
+            {
+                "clinic_entitlement_id": False,
+                "clinic_coverage_note": self.env._(
+                    "Package %(name)s was refunded: this visit is no longer covered.",
+                    name=self.name,
+                ),
+            }
+        )
+        self.write({"state": "refunded"})
+        # what the refund leaves unearned (or took beyond it) closes on breakage
+        self._clinic_post_breakage(
+            self.env._("Refund of package %(name)s", name=self.name), allow_negative=True
+        )
+        self.message_post(
+            body=self.env._(
+                "Refunded %(amount)s %(currency)s; the package can no longer be used.",
+                amount=amount,
+                currency=self.currency_id.name,
+            )
+        )
+        return document
+
+    def _clinic_refund_invoice(self, amount):
+        sale_line = self.sale_line_id.sudo()
+        invoice = sale_line.invoice_lines.move_id.filtered(
+            lambda m: m.move_type == "out_invoice" and m.state == "posted"
+        ).sorted("id")[-1:]
+        taxes = sale_line.tax_id
+        if taxes and all(taxes.mapped("price_include")):
+            price = amount
+        elif self.amount_total:
+            price = self.currency_id.round(amount * self.amount_untaxed / self.amount_total)
+        else:
+            price = amount
+        credit_note = (
+            self.env["account.move"]
+            .sudo()
+            .with_company(self.company_id)
+            .create(
+                {
+                    "move_type": "out_refund",
+                    "partner_id": (invoice.partner_id or self.partner_id).id,
+                    "reversed_entry_id": invoice.id,
+                    "invoice_origin": self.name,
+                    "ref": self.env._("Refund of package %(name)s", name=self.name),
+                    "clinic_entitlement_id": self.id,
+                    "clinic_move_kind": "refund",
+                    "invoice_line_ids": [
+                        fields.Command.create(
+                            {
+                                "product_id": self.product_id.id,
+                                "name": self.env._(
+                                    "Refund: %(package)s (%(name)s)",
+                                    package=self.product_id.display_name,
+                                    name=self.name,
+                                ),
+                                "quantity": 1,
+                                "price_unit": price,
+                                "tax_ids": [fields.Command.set(taxes.ids)],
+                                "clinic_entitlement_id": self.id,
+                            }
+                        )
+                    ],
+                }
+            )
+        )
+        credit_note.action_post()
+        if invoice and invoice.payment_state not in ("paid", "in_payment", "reversed"):
+            # an unpaid package invoice: the credit note reduces what is owed
+            receivable = credit_note.line_ids.filtered(
+                lambda line: line.account_type == "asset_receivable"
+            )
+            invoice.js_assign_outstanding_line(receivable.id)
+        return credit_note
+
+    def _clinic_refund_prepayment(self, amount):
+        prepayment = self.sudo().payment_ids.filtered(
+            lambda p: p.payment_type == "inbound" and p.state in ("in_process", "paid")
+        )[:1]
+        payment = (
+            self.env["account.payment"]
+            .sudo()
+            .with_company(self.company_id)
+            .create(
+                {
+                    "payment_type": "outbound",
+                    "partner_type": "customer",
+                    "partner_id": self.partner_id.id,
+                    "amount": amount,
+                    "journal_id": prepayment.journal_id.id,
+                    "memo": self.env._("Refund of package %(name)s", name=self.name),
+                    "clinic_entitlement_id": self.id,
+                }
+            )
+        )
+        payment.action_post()
+        self._clinic_reconcile_with_prepayment(payment.move_id)
+        return payment
+
+    def action_register_prepayment(self):
+        """Register the patient's prepayment of this package (prepaid credit mode)."""
+        self.ensure_one()
+        if self.billing_mode != "prepaid_credit":
+            raise UserError(
+                self.env._(
+                    "Package %(name)s is invoiced at sale: register the payment on its invoice.",
+                    name=self.name,
+                )
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Prepayment of %s", self.name),
+            "res_model": "account.payment",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_payment_type": "inbound",
+                "default_partner_type": "customer",
+                "default_partner_id": self.partner_id.id,
+                "default_amount": self.amount_total,
+                "default_clinic_entitlement_id": self.id,
+                "default_memo": self.name,
+            },
+        }
+
+    def action_view_moves(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_journal_line")
+        action.update(
+            domain=[("clinic_entitlement_id", "=", self.id)],
+            context={"create": False},
+            name=self.env._("Entries of %s", self.name),
+        )
+        return action
 
     # ------------------------------------------------------------------ booking helpers
     def _clinic_line_for(self, service):

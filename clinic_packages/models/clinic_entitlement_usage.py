@@ -85,6 +85,7 @@ class ClinicEntitlementUsage(models.Model):
             )
         )
         usages = super().create(vals_list)
+        usages.filtered(lambda u: u.state == "consumed")._clinic_recognise()
         usages.entitlement_id._clinic_refresh_state()
         return usages
 
@@ -124,10 +125,63 @@ class ClinicEntitlementUsage(models.Model):
             revived = self.filtered(lambda u: u.state == "released")
             if revived:
                 self._clinic_check_capacity(Counter(revived.entitlement_line_id.ids))
+        consumed = undone = self.browse()
+        if vals.get("state") == "consumed":
+            consumed = self.filtered(lambda u: u.state != "consumed")
+        elif vals.get("state"):
+            undone = self.filtered(lambda u: u.state == "consumed")
         res = super().write(vals)
+        undone._clinic_unrecognise()
+        consumed._clinic_recognise()
         if "state" in vals:
             self.entitlement_id._clinic_refresh_state()
         return res
+
+    def _clinic_recognise(self):
+        """A delivered use earns its value: Dr unearned revenue / Cr the service's income,
+        credited to the practitioner. In prepaid mode the visit invoice does it."""
+        for usage in self:
+            entitlement = usage.entitlement_id
+            amount = entitlement._clinic_use_value()
+            values = {"amount": amount}
+            if entitlement.billing_mode == "package_invoice" and not usage.currency_id.is_zero(
+                amount
+            ):
+                deferred = entitlement.company_id._clinic_accounting()[0]
+                service = usage.service_product_id.with_company(entitlement.company_id)
+                income = service.product_tmpl_id._get_product_accounts()["income"]
+                if not income:
+                    raise UserError(
+                        self.env._(
+                            "%(service)s has no income account: set one on the product (or "
+                            "its category) so that its visits can be recognised.",
+                            service=service.display_name,
+                        )
+                    )
+                practitioner = (usage.user_id or self.env.user).partner_id
+                ref = self.env._(
+                    "%(service)s on %(date)s, package %(name)s",
+                    service=service.display_name,
+                    date=usage.date,
+                    name=entitlement.name,
+                )
+                values["move_id"] = entitlement._clinic_post_entry(
+                    "recognition",
+                    [(deferred, amount, entitlement.partner_id), (income, -amount, practitioner)],
+                    ref,
+                    date=usage.date,
+                ).id
+            usage.write(values)
+
+    def _clinic_unrecognise(self):
+        """Undo a delivered use: its recognition entry is reversed."""
+        for usage in self:
+            move = usage.move_id
+            if move.clinic_move_kind == "recognition" and move.state == "posted":
+                move.sudo()._reverse_moves(
+                    [{"ref": self.env._("Reversal: %s", move.ref)}], cancel=True
+                )
+            usage.write({"amount": 0.0, "move_id": False})
 
     def _clinic_release(self):
         self.filtered(lambda u: u.state == "reserved").write({"state": "released"})

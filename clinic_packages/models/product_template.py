@@ -178,6 +178,17 @@ class ProductTemplate(models.Model):
                     )
                 )
 
+    def _get_product_accounts(self):
+        """A package invoiced at sale credits unearned revenue, not income: its value is
+        recognised visit by visit."""
+        accounts = super()._get_product_accounts()
+        if self.clinic_package_ok and self.clinic_billing_mode == "package_invoice":
+            company = self.env.company
+            company._clinic_setup_accounts()
+            if company.clinic_deferred_account_id:
+                accounts["income"] = company.clinic_deferred_account_id
+        return accounts
+
     def _clinic_units_for_minutes(self, minutes):
         """Units of a visit of `minutes`: rounded to the nearest unit, halves up, never 0."""
         self.ensure_one()

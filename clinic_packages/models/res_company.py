@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import UserError
 
 
 class ResCompany(models.Model):
@@ -8,6 +9,12 @@ class ResCompany(models.Model):
         string="Count Kept and Upcoming Visits",
         help="Authorizations and packages count booked visits as well as kept ones "
         "when deciding whether they are exhausted.",
+    )
+    clinic_block_unauthorized = fields.Boolean(
+        string="Block Bookings Without Authorization",
+        help="Refuse to book a visit that no valid insurance authorization covers (pending, "
+        "inactive, expired, exhausted, or over its daily, weekly or monthly limit), instead "
+        "of booking it with a warning. Visits paid by a package need no authorization.",
     )
     clinic_auto_allocate = fields.Boolean(
         string="Apply Package Prepayments Automatically",
@@ -32,3 +39,104 @@ class ResCompany(models.Model):
         help="Comma-separated numbers of days before the end date at which the "
         "responsible user gets a reminder.",
     )
+
+    clinic_deferred_account_id = fields.Many2one(
+        "account.account",
+        string="Unearned Revenue Account",
+        domain="[('account_type', 'in', ('liability_current', 'liability_non_current'))]",
+        help="Liability that holds package money until the visits are delivered.",
+    )
+    clinic_breakage_account_id = fields.Many2one(
+        "account.account",
+        string="Breakage Income Account",
+        domain="[('account_type', 'in', ('income', 'income_other'))]",
+        help="Income for the value of expired or forfeited packages.",
+    )
+    clinic_journal_id = fields.Many2one(
+        "account.journal",
+        string="Package Journal",
+        domain="[('type', '=', 'general')]",
+        help="Journal of the revenue recognition and breakage entries of packages.",
+    )
+
+    def _clinic_new_account(self, name, account_type, like_types):
+        """An account of `account_type` next to the company's accounts of `like_types`."""
+        self.ensure_one()
+        Account = self.env["account.account"].sudo().with_company(self)
+        model = Account.search(
+            [("company_ids", "in", self.ids), ("account_type", "in", like_types)],
+            order="code desc",
+            limit=1,
+        )
+        if not model:
+            return Account
+        return Account.create(
+            {
+                "name": name,
+                "code": Account._search_new_account_code(model.code),
+                "account_type": account_type,
+                "company_ids": [fields.Command.set(self.ids)],
+            }
+        )
+
+    def _clinic_setup_accounts(self):
+        """Give companies with a chart of accounts the package accounts and journal they miss."""
+        for company in self.filtered("chart_template"):
+            values = {}
+            if not company.clinic_deferred_account_id:
+                values["clinic_deferred_account_id"] = company._clinic_new_account(
+                    self.env._("Unearned Revenue (Packages)"),
+                    "liability_current",
+                    ["liability_current"],
+                ).id
+            if not company.clinic_breakage_account_id:
+                values["clinic_breakage_account_id"] = company._clinic_new_account(
+                    self.env._("Package Breakage Income"),
+                    "income_other",
+                    ["income_other", "income"],
+                ).id
+            if not company.clinic_journal_id:
+                values["clinic_journal_id"] = (
+                    self.env["account.journal"]
+                    .sudo()
+                    .search(
+                        [("company_id", "=", company.id), ("type", "=", "general")],
+                        order="sequence, id",
+                        limit=1,
+                    )
+                    .id
+                )
+            if values:
+                company.sudo().write(values)
+
+    def _clinic_accounting(self):
+        """(unearned account, breakage account, journal) of the company; created when missing."""
+        self.ensure_one()
+        self._clinic_setup_accounts()
+        if not (
+            self.clinic_deferred_account_id
+            and self.clinic_breakage_account_id
+            and self.clinic_journal_id
+        ):
+            raise UserError(
+                self.env._(
+                    "%(company)s has no unearned revenue account, breakage account or package "
+                    "journal. Install a chart of accounts, then set them in Clinic settings.",
+                    company=self.name,
+                )
+            )
+        return (
+            self.clinic_deferred_account_id,
+            self.clinic_breakage_account_id,
+            self.clinic_journal_id,
+        )
+
+    def _clinic_alert_day_list(self):
+        """The numbers of days before an end date at which reminders go out, e.g. [7, 30]."""
+        self.ensure_one()
+        days = set()
+        for token in (self.clinic_alert_days or "").split(","):
+            token = token.strip()
+            if token.isdigit():
+                days.add(int(token))
+        return sorted(days)

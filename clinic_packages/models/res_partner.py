@@ -25,6 +25,9 @@ class ResPartner(models.Model):
             "clinic_packages.clinic_entitlement_action"
         )
         action["domain"] = [("partner_id", "=", self.id)]
+        # one patient's packages read best as cards, with what is left of each
+        action["views"] = [(False, "kanban"), (False, "list"), (False, "form")]
         action["context"] = {"default_partner_id": self.id, "search_default_open": 1}
-        action["name"] = self.env._("Packages of %s", self.display_name)
+        # the web client titles the breadcrumb with display_name first
+        action["name"] = action["display_name"] = self.env._("Packages of %s", self.display_name)
         return action

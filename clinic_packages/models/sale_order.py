@@ -42,5 +42,6 @@ class SaleOrder(models.Model):
             action.update(
                 view_mode="form", views=[(False, "form")], res_id=self.clinic_entitlement_ids.id
             )
-        action["name"] = self.env._("Packages of %s", self.name)
+        # the web client titles the breadcrumb with display_name first
+        action["name"] = action["display_name"] = self.env._("Packages of %s", self.name)
         return action

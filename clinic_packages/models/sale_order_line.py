@@ -24,6 +24,16 @@ class SaleOrderLine(models.Model):
                 ).mapped("uses_remaining")
             )
 
+    def _compute_qty_to_invoice(self):
+        """A prepaid-credit package is not invoiced itself: its visits are."""
+        res = super()._compute_qty_to_invoice()
+        for line in self:
+            if line.product_id.clinic_package_ok and line.product_id.clinic_billing_mode == (
+                "prepaid_credit"
+            ):
+                line.qty_to_invoice = 0.0
+        return res
+
     def _clinic_prepare_entitlement(self):
         self.ensure_one()
         order = self.order_id

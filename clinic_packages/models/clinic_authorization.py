@@ -1,0 +1,481 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.osv import expression
+from odoo.tools.misc import format_date
+
+AUTH_TYPE_SELECTION = [("sessions", "Sessions"), ("units", "Units")]
+FREQUENCY_SELECTION = [
+    ("period", "Whole Period"),
+    ("day", "Per Day"),
+    ("week", "Per Week"),
+    ("month", "Per Month"),
+]
+# visits counted on an authorization: kept (arrived) and upcoming (booked, not yet kept);
+# no-shows and cancellations are never billed to a payer, so they never count
+COUNTED_ATTENDANCES = ("arrived", "upcoming")
+
+
+class ClinicAuthorization(models.Model):
+    _name = "clinic.authorization"
+    _description = "Insurance Authorization"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "date_end desc nulls first, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(
+        string="Authorization Number", required=True, index="trigram", tracking=True
+    )
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Patient",
+        required=True,
+        index=True,
+        tracking=True,
+        check_company=True,
+    )
+    payer_id = fields.Many2one(
+        "res.partner",
+        string="Payer",
+        index="btree_not_null",
+        tracking=True,
+        check_company=True,
+        help="The insurer that approved the visits. Archiving the payer makes its "
+        "authorizations inactive.",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    auth_type = fields.Selection(
+        AUTH_TYPE_SELECTION,
+        string="Type",
+        required=True,
+        default="sessions",
+        tracking=True,
+        help="Sessions: each visit counts 1. Units: each visit counts its units (from the "
+        "service's units per visit, or its duration).",
+    )
+    date_start = fields.Date(
+        string="Start", required=True, default=fields.Date.context_today, tracking=True
+    )
+    date_end = fields.Date(string="End", tracking=True)
+    service_product_ids = fields.Many2many(
+        "product.product",
+        "clinic_authorization_service_rel",
+        "authorization_id",
+        "product_id",
+        string="Procedure Codes",
+        domain="[('type', '=', 'service'), ('clinic_package_ok', '=', False)]",
+        help="The services this authorization covers. Empty: all services.",
+    )
+    allowed = fields.Integer(
+        string="Approved",
+        tracking=True,
+        help="Sessions or units the payer approved for the whole period. 0: no limit on the "
+        "number (an end date is then required).",
+    )
+    frequency = fields.Selection(
+        FREQUENCY_SELECTION,
+        required=True,
+        default="period",
+        help="A further limit per calendar day, week (Monday to Sunday) or month.",
+    )
+    frequency_limit = fields.Integer(
+        string="Limit per Day/Week/Month",
+        help="Sessions or units allowed in each day, week or month of the period.",
+    )
+    pending = fields.Boolean(
+        tracking=True,
+        help="Not approved yet: a pending authorization is never applied to a visit.",
+    )
+    inactive = fields.Boolean(
+        string="Marked Inactive",
+        tracking=True,
+        help="The patient's insurance no longer applies: the authorization is kept for the "
+        "record and covers no more visits.",
+    )
+    priority = fields.Selection(
+        [("primary", "Primary"), ("secondary", "Secondary")],
+        required=True,
+        default="primary",
+        help="Bookings use an applicable primary authorization before a secondary one.",
+    )
+    state = fields.Selection(
+        [
+            ("pending", "Pending"),
+            ("active", "Active"),
+            ("inactive", "Inactive"),
+            ("expired", "Expired"),
+            ("exhausted", "Exhausted"),
+        ],
+        string="Status",
+        compute="_compute_state",
+        store=True,
+        index=True,
+        tracking=True,
+    )
+    event_ids = fields.One2many("calendar.event", "clinic_authorization_id", string="Visits")
+    used = fields.Integer(
+        compute="_compute_counters",
+        store=True,
+        help="Sessions or units of kept (arrived) visits.",
+    )
+    scheduled = fields.Integer(
+        compute="_compute_counters",
+        store=True,
+        help="Sessions or units of upcoming visits.",
+    )
+    remaining = fields.Integer(
+        compute="_compute_remaining",
+        store=True,
+        help="Approved minus used (minus scheduled when the company counts kept and upcoming "
+        "visits). Negative: visits were booked beyond the authorization.",
+    )
+    utilization = fields.Float(
+        string="Utilization (%)",
+        compute="_compute_remaining",
+        store=True,
+        aggregator="avg",
+        digits=(16, 1),
+        help="Used as a percentage of approved.",
+    )
+    reminders_sent = fields.Char(
+        readonly=True,
+        copy=False,
+        help="Reminders already sent, e.g. 'left:2,days:30', so that each one is sent once.",
+    )
+    note = fields.Text(string="Notes")
+
+    _sql_constraints = [
+        ("allowed_check", "CHECK(allowed >= 0)", "The approved amount cannot be negative."),
+        (
+            "frequency_limit_check",
+            "CHECK(frequency_limit >= 0)",
+            "The limit per day, week or month cannot be negative.",
+        ),
+    ]
+
+    # ------------------------------------------------------------------ computes
+    @api.depends(
+        "auth_type",
+        "event_ids.clinic_attendance",
+        "event_ids.clinic_units",
+        "event_ids.active",
+    )
+    def _compute_counters(self):
+        # summed in SQL: the cost does not grow with the number of past visits
+        amounts = self._clinic_amounts([("clinic_authorization_id", "in", self._origin.ids)])
+        for authorization in self:
+            kept, upcoming = amounts.get(authorization._origin.id, (0, 0))
+            authorization.used = kept
+            authorization.scheduled = upcoming
+
+    @api.depends("allowed", "used", "scheduled", "company_id.clinic_count_upcoming")
+    def _compute_remaining(self):
+        for authorization in self:
+            allowed = authorization.allowed
+            counted = authorization._clinic_counted(authorization.used, authorization.scheduled)
+            authorization.remaining = allowed - counted if allowed else 0
+            authorization.utilization = 100.0 * authorization.used / allowed if allowed else 0.0
+
+    @api.depends(
+        "pending",
+        "inactive",
+        "payer_id.active",
+        "date_end",
+        "allowed",
+        "remaining",
+    )
+    def _compute_state(self):
+        # time-dependent: `_cron_reminders` recomputes it every day for the end dates passed
+        today = fields.Date.context_today(self)
+        for authorization in self:
+            if authorization._clinic_inactive_reason():
+                state = "inactive"
+            elif authorization.date_end and authorization.date_end < today:
+                state = "expired"
+            elif authorization.pending:
+                state = "pending"
+            elif authorization.allowed and authorization.remaining <= 0:
+                state = "exhausted"
+            else:
+                state = "active"
+            authorization.state = state
+
+    @api.depends("name", "payer_id")
+    def _compute_display_name(self):
+        for authorization in self:
+            authorization.display_name = (
+                f"{authorization.name} ({authorization.payer_id.name})"
+                if authorization.payer_id
+                else authorization.name
+            )
+
+    # ------------------------------------------------------------------ constraints
+    @api.constrains("date_start", "date_end", "allowed", "frequency", "frequency_limit")
+    def _check_limits(self):
+        for authorization in self:
+            name = authorization.name
+            if not authorization.date_end and not authorization.allowed:
+                raise ValidationError(
+                    self.env._(
+                        "Authorization %(name)s needs an end date or a number of approved "
+                        "%(unit)s (or both).",
+                        name=name,
+                        unit=authorization._clinic_unit_label(),
+                    )
+                )
+            if authorization.date_end and authorization.date_end < authorization.date_start:
+                raise ValidationError(
+                    self.env._(
+                        "Authorization %(name)s cannot end on %(end)s, before it starts on "
+                        "%(start)s.",
+                        name=name,
+                        end=authorization.date_end,
+                        start=authorization.date_start,
+                    )
+                )
+            if authorization.frequency != "period" and authorization.frequency_limit <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "Authorization %(name)s: enter how many %(unit)s are allowed %(per)s, "
+                        "or choose the whole period as frequency.",
+                        name=name,
+                        unit=authorization._clinic_unit_label(),
+                        per=dict(self._fields["frequency"]._description_selection(self.env))[
+                            authorization.frequency
+                        ].lower(),
+                    )
+                )
+
+    # ------------------------------------------------------------------ create / write
+    def write(self, vals):
+        res = super().write(vals)
+        # a new approved amount or end date starts the matching reminders afresh
+        prefixes = tuple(
+            prefix
+            for field, prefix in (("allowed", "left:"), ("date_end", "days:"))
+            if field in vals
+        )
+        if prefixes and "reminders_sent" not in vals:
+            for authorization in self.filtered("reminders_sent"):
+                keys = [
+                    key
+                    for key in authorization.reminders_sent.split(",")
+                    if not key.startswith(prefixes)
+                ]
+                authorization.reminders_sent = ",".join(keys) or False
+        return res
+
+    # ------------------------------------------------------------------ counting
+    @api.model
+    def _clinic_amounts(self, domain):
+        """{authorization id: (kept, upcoming)} summed over the visits matching `domain`:
+        visits count 1 on a sessions authorization and their units on a units one. One
+        query, whatever the number of visits."""
+        groups = (
+            self.env["calendar.event"]
+            .sudo()
+            ._read_group(
+                expression.AND(
+                    [domain, [("clinic_attendance", "in", COUNTED_ATTENDANCES)]]
+                ),
+                ["clinic_authorization_id", "clinic_attendance"],
+                ["__count", "clinic_units:sum"],
+            )
+        )
+        amounts = {}
+        for authorization, attendance, count, units in groups:
+            kept, upcoming = amounts.get(authorization.id, (0, 0))
+            amount = (units or 0) if authorization.auth_type == "units" else count
+            if attendance == "arrived":
+                kept += amount
+            else:
+                upcoming += amount
+            amounts[authorization.id] = (kept, upcoming)
+        return amounts
+
+    def _clinic_counted(self, kept, upcoming):
+        """What counts against the limits: kept visits, plus the upcoming ones when the
+        company counts kept and upcoming visits."""
+        self.ensure_one()
+        return kept + upcoming if self.company_id.clinic_count_upcoming else kept
+
+    def _clinic_amount_of(self, event):
+        """Sessions or units `event` takes from this authorization."""
+        self.ensure_one()
+        return 1 if self.auth_type == "sessions" else event.clinic_units
+
+    def _clinic_window(self, day):
+        """First and last day of the frequency window holding `day` (calendar day, ISO
+        week Monday to Sunday, calendar month)."""
+        self.ensure_one()
+        if self.frequency == "day":
+            return day, day
+        if self.frequency == "week":
+            first = day - timedelta(days=day.weekday())
+            return first, first + timedelta(days=6)
+        if self.frequency == "month":
+            first = day.replace(day=1)
+            following = (first + timedelta(days=32)).replace(day=1)
+            return first, following - timedelta(days=1)
+        return self.date_start, self.date_end
+
+    def _clinic_window_label(self, day):
+        self.ensure_one()
+        first, last = self._clinic_window(day)
+        if self.frequency == "day":
+            return self.env._("on %s", first)
+        if self.frequency == "week":
+            return self.env._("in the week of %(first)s to %(last)s", first=first, last=last)
+        return self.env._("in %s", format_date(self.env, first, date_format="MMMM y"))
+
+    def _clinic_unit_label(self):
+        self.ensure_one()
+        return self.env._("units") if self.auth_type == "units" else self.env._("sessions")
+
+    def _clinic_how_counted(self):
+        self.ensure_one()
+        if self.company_id.clinic_count_upcoming:
+            return self.env._("kept or booked")
+        return self.env._("kept")
+
+    def _clinic_inactive_reason(self):
+        """Why the authorization covers no more visits, or False."""
+        self.ensure_one()
+        if self.inactive:
+            return self.env._("it was marked inactive")
+        if self.payer_id and not self.payer_id.active:
+            return self.env._("its payer %s is archived", self.payer_id.name)
+        return False
+
+    def _clinic_lock(self):
+        """Lock these authorizations until the end of the transaction, so that two bookings
+        of the last session or unit cannot both pass the check: the second waits, then
+        fails to serialize (the first updated the row's counters) and is retried, seeing
+        the first booking."""
+        if self.ids:
+            self.env.cr.execute(
+                "SELECT id FROM clinic_authorization WHERE id IN %s ORDER BY id FOR UPDATE",
+                [tuple(self.ids)],
+            )
+            self.invalidate_recordset(["used", "scheduled", "remaining", "state"])
+
+    # ------------------------------------------------------------------ reminders
+    def _clinic_refresh_state(self):
+        """Recompute the status of these authorizations (it depends on today's date)."""
+        self.env.add_to_compute(self._fields["state"], self)
+        self._recompute_recordset(["state"])
+
+    @api.model
+    def _cron_reminders(self):
+        """Daily: expire authorizations past their end date, then remind the patient's
+        responsible user when an authorization reaches the company's threshold of sessions
+        or units left, or is the configured number of days from its end. Each reminder is
+        sent once per authorization."""
+        today = fields.Date.context_today(self)
+        self.search(
+            [("state", "not in", ("expired", "inactive")), ("date_end", "<", today)]
+        )._clinic_refresh_state()
+        for company in self.env["res.company"].search([]):
+            days = company._clinic_alert_day_list()
+            threshold = company.clinic_alert_remaining
+            conditions = [[("allowed", ">", 0), ("remaining", "<=", threshold)]]
+            if days:
+                conditions.append(
+                    [
+                        ("date_end", "!=", False),
+                        ("date_end", "<=", today + timedelta(days=max(days))),
+                    ]
+                )
+            authorizations = self.search(
+                expression.AND(
+                    [
+                        [
+                            ("company_id", "=", company.id),
+                            ("state", "in", ("active", "exhausted")),
+                        ],
+                        expression.OR(conditions),
+                    ]
+                )
+            )
+            for authorization in authorizations:
+                authorization._clinic_send_reminders(threshold, days, today)
+
+    def _clinic_send_reminders(self, threshold, days, today):
+        self.ensure_one()
+        sent = set(self.reminders_sent.split(",")) if self.reminders_sent else set()
+        reminders = []
+        key = f"left:{threshold}"
+        if self.allowed and self.remaining <= threshold and key not in sent:
+            sent.add(key)
+            reminders.append(
+                (
+                    self.env._("Authorization %s is running out", self.name),
+                    self.env._(
+                        "Authorization %(name)s of %(patient)s has %(left)s of %(allowed)s "
+                        "%(unit)s left (%(used)s used, %(scheduled)s booked). Ask the payer "
+                        "for more if the treatment continues.",
+                        name=self.name,
+                        patient=self.partner_id.name,
+                        left=max(self.remaining, 0),
+                        allowed=self.allowed,
+                        unit=self._clinic_unit_label(),
+                        used=self.used,
+                        scheduled=self.scheduled,
+                    ),
+                )
+            )
+        if self.date_end:
+            days_left = (self.date_end - today).days
+            due = sorted(d for d in days if 0 <= days_left <= d and f"days:{d}" not in sent)
+            if due:
+                sent.update(f"days:{d}" for d in due)
+                reminders.append(
+                    (
+                        self.env._("Authorization %s ends soon", self.name),
+                        self.env._(
+                            "Authorization %(name)s of %(patient)s ends on %(end)s, in "
+                            "%(days)s day(s). Ask the payer to renew it if the treatment "
+                            "continues.",
+                            name=self.name,
+                            patient=self.partner_id.name,
+                            end=self.date_end,
+                            days=days_left,
+                        ),
+                    )
+                )
+        if not reminders:
+            return False
+        user = self.partner_id.user_id or self.create_uid
+        for summary, note in reminders:
+            self.activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=today,
+                summary=summary,
+                note=note,
+                user_id=user.id,
+            )
+        self.reminders_sent = ",".join(sorted(sent))
+        return True
+
+    # ------------------------------------------------------------------ actions
+    def action_view_events(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "clinic_packages.clinic_visit_action"
+        )
+        action.update(
+            {
+                "name": self.env._("Visits of %s", self.name),
+                "view_mode": "list,calendar,form",
+                "views": [(False, "list"), (False, "calendar"), (False, "form")],
+                "domain": [("clinic_authorization_id", "=", self.id)],
+                "context": {
+                    "default_clinic_patient_id": self.partner_id.id,
+                    "default_clinic_authorization_id": self.id,
+                },
+            }
+        )
+        return action

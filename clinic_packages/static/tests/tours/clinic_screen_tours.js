@@ -1,0 +1,84 @@
+/** @odoo-module **/
+/*
+ * Screens for the README, taken in headless Chromium by tests/test_tours.py (TestScreens).
+ * Each tour opens one screen, waits until it shows what it should, then asks the test for a
+ * screenshot: it logs "clinic-screenshot NAME", the test captures the page and answers by
+ * setting data-clinic-screenshot="NAME" on <body>, and the tour goes on.
+ */
+
+import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_service/tour_utils";
+
+const tours = registry.category("web_tour.tours");
+
+function screenshotSteps(name, ready) {
+    return [
+        {
+            content: `${name}: the screen is ready`,
+            trigger: ready,
+            async run() {
+                // no pointer over a button, no caret blinking in a field
+                document.activeElement?.blur();
+                // let transitions (progress bars, dropdowns closing) end
+                await new Promise((resolve) => setTimeout(resolve, 500));
+                console.log(`clinic-screenshot ${name}`);
+            },
+        },
+        {
+            content: `${name}: the screenshot is taken`,
+            trigger: `body[data-clinic-screenshot="${name}"]`,
+            timeout: 20000,
+        },
+    ];
+}
+
+// the Package tab of a package product (Clinic > Configuration > Packages)
+tours.add("clinic_screen_product", {
+    steps: () => [
+        {
+            content: "Open the Package tab",
+            trigger: ".o_notebook a.nav-link[name=clinic_package]",
+            run: "click",
+        },
+        ...screenshotSteps(
+            "product_package_tab",
+            ".o_field_widget[name=clinic_package_line_ids] .o_data_row:contains(Massage 60 min)"
+        ),
+    ],
+});
+
+// one patient's package: status, uses left, services with their counters
+tours.add("clinic_screen_entitlement", {
+    steps: () => [
+        ...screenshotSteps(
+            "entitlement_form",
+            ".o_form_view .o_field_widget[name=line_ids] .o_data_row:contains(Massage 60 min)"
+        ),
+    ],
+});
+
+// a patient's packages, from the "Packages" smart button of the patient
+tours.add("clinic_screen_patient_packages", {
+    steps: () => [
+        stepUtils.autoExpandMoreButtons(),
+        {
+            content: "Open the patient's packages",
+            trigger: ".oe_stat_button[name=action_view_clinic_entitlements]",
+            run: "click",
+        },
+        ...screenshotSteps(
+            "patient_packages",
+            ".o_kanban_view .o_kanban_record:contains(Rehab Bundle) .o_progressbar"
+        ),
+    ],
+});
+
+// an appointment covered by a package, with the red warning of a broken limit
+tours.add("clinic_screen_appointment", {
+    steps: () => [
+        ...screenshotSteps(
+            "appointment_form",
+            ".o_form_view:has(.alert-danger .o_field_widget[name=clinic_warning]) .o_field_widget[name=clinic_package_info]:contains(left after this visit)"
+        ),
+    ],
+});

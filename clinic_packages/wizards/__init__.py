@@ -1,0 +1,1 @@
+from . import clinic_entitlement_refund

@@ -1,0 +1,404 @@
+"""Package money through Odoo accounting: journal items asserted, nothing created or lost."""
+
+from datetime import date, datetime
+
+from odoo import Command
+from odoo.exceptions import UserError
+from odoo.tests import Form, freeze_time
+
+from .common import ClinicCase
+
+TODAY = "2026-03-02"
+
+
+def at(day, hour=10):
+    return datetime(2026, 3, day, hour, 0)
+
+
+class MoneyCase(ClinicCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.user.tz = "UTC"
+        cls.deferred, cls.breakage, cls.journal = cls.company._clinic_accounting()
+        cls.receivable = cls.patient.property_account_receivable_id
+        cls.physio_income = cls.physio.product_tmpl_id._get_product_accounts()["income"]
+        cls.bank = cls.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", cls.company.id)], limit=1
+        )
+
+    def _pay(self, invoice, amount=None):
+        wizard = (
+            self.env["account.payment.register"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": self.bank.id, **({"amount": amount} if amount else {})})
+        )
+        return wizard._create_payments()
+
+    def _sell_invoiced(self, product=None, paid=True):
+        order = self._clinic_sell(product or self.package_physio8)
+        invoice = order._create_invoices()
+        invoice.action_post()
+        if paid:
+            self._pay(invoice)
+        return order.clinic_entitlement_ids, invoice
+
+    def _items(self, move):
+        """{(account, partner): balance} of a move's journal items."""
+        result = {}
+        for line in move.line_ids:
+            key = (line.account_id, line.partner_id)
+            result[key] = result.get(key, 0.0) + line.balance
+        return result
+
+    def _on_receivable(self, line):
+        return line.account_id == self.receivable
+
+    def assertInvariant(self, entitlement):
+        money = entitlement._clinic_money()
+        self.assertAlmostEqual(
+            money["billed"],
+            money["recognised"] + money["unearned"] + money["refunded"] + money["breakage"],
+            places=2,
+            msg=f"money created or lost: {money}",
+        )
+        for move in entitlement.move_ids.filtered(lambda m: m.state == "posted"):
+            self.assertAlmostEqual(sum(move.line_ids.mapped("balance")), 0.0, places=2)
+        return money
+
+    def _arrive(self, day, service=None, entitlement=None):
+        values = {"clinic_entitlement_id": entitlement.id} if entitlement else {}
+        event = self._clinic_book(at(day), service=service, **values)
+        event.action_clinic_arrive()
+        return event
+
+
+@freeze_time(TODAY)
+class TestUnearnedRevenue(MoneyCase):
+    def test_package_invoice_credits_unearned_revenue(self):
+        entitlement, invoice = self._sell_invoiced(paid=False)
+        self.assertEqual(
+            self._items(invoice),
+            {(self.deferred, self.patient): -1600.0, (self.receivable, self.patient): 1600.0},
+        )
+        self._pay(invoice)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        money = self.assertInvariant(entitlement)
+        self.assertEqual((money["billed"], money["unearned"]), (1600.0, 1600.0))
+
+    def test_each_use_recognises_its_value(self):
+        entitlement, __ = self._sell_invoiced()
+        event = self._arrive(3)
+        usage = event.clinic_usage_id
+        self.assertEqual(usage.amount, 200.0)
+        self.assertEqual(usage.move_id.state, "posted")
+        self.assertEqual(usage.move_id.journal_id, self.journal)
+        self.assertEqual(
+            self._items(usage.move_id),
+            {
+                (self.deferred, self.patient): 200.0,
+                (self.physio_income, self.practitioner.partner_id): -200.0,
+            },
+        )
+        money = self.assertInvariant(entitlement)
+        self.assertEqual((money["recognised"], money["unearned"]), (200.0, 1400.0))
+        # a covered no-show is recognised like an arrival
+        no_show = self._clinic_book(at(4))
+        no_show.action_clinic_no_show(cover=True)
+        self.assertEqual(no_show.clinic_usage_id.move_id.amount_total, 200.0)
+        self.assertEqual(self.assertInvariant(entitlement)["recognised"], 400.0)
+
+    def test_reset_reverses_the_recognition(self):
+        entitlement, __ = self._sell_invoiced()
+        event = self._arrive(3)
+        move = event.clinic_usage_id.move_id
+        event.action_clinic_reset()
+        reversal = move.reversal_move_ids
+        self.assertEqual(reversal.state, "posted")
+        self.assertEqual(
+            self._items(reversal),
+            {
+                (self.deferred, self.patient): -200.0,
+                (self.physio_income, self.practitioner.partner_id): 200.0,
+            },
+        )
+        self.assertFalse(event.clinic_usage_id.move_id)
+        self.assertEqual(event.clinic_usage_id.amount, 0.0)
+        money = self.assertInvariant(entitlement)
+        self.assertEqual((money["recognised"], money["unearned"]), (0.0, 1600.0))
+
+    def test_last_use_takes_the_rounding_remainder(self):
+        package = self._clinic_package("3 Physio", 100.0, [(self.physio, 3, 0.0)])
+        entitlement, __ = self._sell_invoiced(package)
+        amounts = [self._arrive(day).clinic_usage_id.amount for day in (3, 4, 5)]
+        self.assertEqual(amounts, [33.33, 33.33, 33.34])
+        money = self.assertInvariant(entitlement)
+        self.assertEqual((money["recognised"], money["unearned"]), (100.0, 0.0))
+        self.assertEqual(entitlement.state, "exhausted")
+
+    def test_unearned_account_agrees_with_packages(self):
+        first, __ = self._sell_invoiced()
+        second, __ = self._sell_invoiced(self.package_rehab)
+        self._arrive(3, entitlement=first)
+        self._arrive(4, service=self.massage, entitlement=second)
+        ledger = -sum(
+            self.env["account.move.line"]
+            .search([("account_id", "=", self.deferred.id), ("parent_state", "=", "posted")])
+            .mapped("balance")
+        )
+        self.assertAlmostEqual(ledger, first.deferred_balance + second.deferred_balance, 2)
+        self.assertEqual(first.deferred_balance, 1400.0)
+        self.assertEqual(second.deferred_balance, 1350.0)  # 1500 / 10 uses
+
+
+@freeze_time(TODAY)
+class TestExpiry(MoneyCase):
+    def test_expiry_posts_breakage_and_extension_reverses_it(self):
+        entitlement, __ = self._sell_invoiced()
+        self._arrive(3)
+        entitlement.date_expiry = date(2026, 3, 10)
+        with freeze_time("2026-03-11"):
+            self.env["clinic.entitlement"]._cron_expire()
+        self.assertEqual(entitlement.state, "expired")
+        breakage = entitlement.move_ids.filtered(lambda m: m.clinic_move_kind == "breakage")
+        self.assertEqual(
+            self._items(breakage),
+            {(self.deferred, self.patient): 1400.0, (self.breakage, self.patient): -1400.0},
+        )
+        money = self.assertInvariant(entitlement)
+        self.assertEqual((money["breakage"], money["unearned"]), (1400.0, 0.0))
+        with freeze_time("2026-03-12"):
+            entitlement.date_expiry = date(2026, 6, 30)
+        self.assertEqual(entitlement.state, "active")
+        self.assertEqual(breakage.reversal_move_ids.state, "posted")
+        self.assertEqual(
+            self._items(breakage.reversal_move_ids),
+            {(self.deferred, self.patient): -1400.0, (self.breakage, self.patient): 1400.0},
+        )
+        money = self.assertInvariant(entitlement)
+        self.assertEqual((money["breakage"], money["unearned"]), (0.0, 1400.0))
+        # usable again
+        self._arrive(12)
+        self.assertEqual(entitlement.uses_used, 2)
+
+    def test_cron_works_in_batches(self):
+        entitlements = self._clinic_sell(self.package_physio8, qty=5).clinic_entitlement_ids
+        entitlements.write({"date_expiry": date(2026, 3, 5)})
+        with freeze_time("2026-03-06"):
+            first = self.env["clinic.entitlement"]._cron_expire(batch_size=3)
+            second = self.env["clinic.entitlement"]._cron_expire(batch_size=3)
+        self.assertEqual((len(first), len(second)), (3, 2))
+        self.assertEqual(set(entitlements.mapped("state")), {"expired"})
+
+
+@freeze_time(TODAY)
+class TestRefund(MoneyCase):
+    def _refund(self, entitlement, amount=None):
+        wizard = Form(
+            self.env["clinic.entitlement.refund"].with_context(
+                default_entitlement_id=entitlement.id
+            )
+        )
+        suggested = wizard.suggested_amount
+        if amount is not None:
+            wizard.amount = amount
+        record = wizard.save()
+        action = record.action_confirm()
+        document = (
+            self.env[action["res_model"]].browse(action["res_id"]) if action.get("res_id") else None
+        )
+        return suggested, document
+
+    def test_accountant_scenario(self):
+        """$1,600 for 8, paid; 3 visits; refund $900 (suggested $1,000); the refund payment
+        registered: partner ledger 0, income 600 + 100 breakage, unearned 0."""
+        entitlement, invoice = self._sell_invoiced()
+        for day in (3, 4, 5):
+            self._arrive(day)
+        suggested, credit_note = self._refund(entitlement, 900.0)
+        self.assertEqual(suggested, 1000.0)
+        self.assertEqual(credit_note.move_type, "out_refund")
+        self.assertEqual(credit_note.reversed_entry_id, invoice)
+        self.assertEqual(
+            self._items(credit_note),
+            {(self.deferred, self.patient): 900.0, (self.receivable, self.patient): -900.0},
+        )
+        self.assertEqual(entitlement.state, "refunded")
+        self._pay(credit_note)
+        partner_balance = sum(
+            self.env["account.move.line"]
+            .search(
+                [
+                    ("partner_id", "=", self.patient.id),
+                    ("account_id", "=", self.receivable.id),
+                    ("parent_state", "=", "posted"),
+                ]
+            )
+            .mapped("balance")
+        )
+        self.assertAlmostEqual(partner_balance, 0.0, 2)
+        money = self.assertInvariant(entitlement)
+        self.assertEqual(
+            (money["recognised"], money["breakage"], money["unearned"], money["refunded"]),
+            (600.0, 100.0, 0.0, 900.0),
+        )
+        with self.assertRaisesRegex(UserError, "was refunded and can no longer be used"):
+            self._clinic_book(at(9), clinic_entitlement_id=entitlement.id)
+
+    def test_refund_zero_and_all(self):
+        zero, __ = self._sell_invoiced()
+        self._arrive(3, entitlement=zero)
+        __, document = self._refund(zero, 0.0)
+        self.assertFalse(document)
+        money = self.assertInvariant(zero)
+        self.assertEqual((money["breakage"], money["unearned"]), (1400.0, 0.0))
+        everything, __ = self._sell_invoiced()
+        self._arrive(4, entitlement=everything)
+        __, credit_note = self._refund(everything, 1600.0)
+        self.assertEqual(credit_note.amount_total, 1600.0)
+        money = self.assertInvariant(everything)
+        # refunding beyond what was unearned takes the difference back from breakage
+        self.assertEqual(
+            (money["refunded"], money["breakage"], money["unearned"]), (1600.0, -200.0, 0.0)
+        )
+
+    def test_refund_above_collected_refused(self):
+        entitlement, __ = self._sell_invoiced()
+        with self.assertRaisesRegex(UserError, "between 0 and 1600.0"):
+            self._refund(entitlement, 1600.01)
+        with self.assertRaisesRegex(UserError, "between 0 and"):
+            self._refund(entitlement, -1.0)
+        self.assertEqual(entitlement.state, "active")
+        self.assertFalse(entitlement.move_ids)
+
+    def test_refund_of_unpaid_invoice_reduces_what_is_owed(self):
+        entitlement, invoice = self._sell_invoiced(paid=False)
+        self._refund(entitlement, 1600.0)
+        self.assertEqual(invoice.amount_residual, 0.0)
+        self.assertInvariant(entitlement)
+
+    def test_refund_with_tax(self):
+        tax = self.env["account.tax"].create(
+            {
+                "name": "Clinic test tax 15%",
+                "amount": 15.0,
+                "amount_type": "percent",
+                "type_tax_use": "sale",
+            }
+        )
+        self.package_physio8.taxes_id = [Command.set(tax.ids)]
+        entitlement, invoice = self._sell_invoiced()
+        self.assertEqual(invoice.amount_total, 1840.0)
+        self.assertEqual(entitlement.amount_total, 1840.0)
+        self._arrive(3)
+        suggested, credit_note = self._refund(entitlement)
+        self.assertEqual(suggested, 1610.0)  # 1840 / 8 x 7, taxes included
+        self.assertEqual(credit_note.amount_total, 1610.0)
+        self.assertEqual(credit_note.amount_untaxed, 1400.0)
+        self.assertEqual(credit_note.amount_tax, 210.0)
+        money = self.assertInvariant(entitlement)
+        self.assertEqual(
+            (money["billed"], money["recognised"], money["refunded"], money["breakage"]),
+            (1600.0, 200.0, 1400.0, 0.0),
+        )
+
+
+@freeze_time(TODAY)
+class TestPrepaidCredit(MoneyCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.package_prepaid = cls._clinic_package(
+            "Prepaid 8 Physio", 1600.0, [(cls.physio, 8, 0.0)], clinic_billing_mode="prepaid_credit"
+        )
+
+    def _prepay(self, entitlement, amount):
+        payment = self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": entitlement.partner_id.id,
+                "amount": amount,
+                "journal_id": self.bank.id,
+                "clinic_entitlement_id": entitlement.id,
+            }
+        )
+        payment.action_post()
+        return payment
+
+    def test_sale_line_has_nothing_to_invoice(self):
+        order = self._clinic_sell(self.package_prepaid)
+        self.assertEqual(order.order_line.qty_to_invoice, 0.0)
+
+    def test_visits_paid_from_the_prepayment_only(self):
+        order = self._clinic_sell(self.package_prepaid)
+        entitlement = order.clinic_entitlement_ids
+        other_credit = self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": self.patient.id,
+                "amount": 1000.0,
+                "journal_id": self.bank.id,
+            }
+        )
+        other_credit.action_post()
+        prepayment = self._prepay(entitlement, 500.0)
+        invoices = self.env["account.move"]
+        for day in (3, 4, 5):
+            event = self._arrive(day)
+            invoices |= event.clinic_invoice_id
+            event.clinic_invoice_id.action_post()
+        self.assertEqual(invoices.mapped("amount_total"), [200.0, 200.0, 200.0])
+        self.assertEqual(invoices.mapped("amount_residual"), [0.0, 0.0, 100.0])
+        self.assertEqual(invoices[2].payment_state, "partial")
+        other_line = other_credit.move_id.line_ids.filtered(
+            lambda line: line.account_id == self.receivable
+        )
+        self.assertEqual(other_line.amount_residual, -1000.0, "other credits are left alone")
+        prepaid_line = prepayment.move_id.line_ids.filtered(
+            lambda line: line.account_id == self.receivable
+        )
+        self.assertTrue(prepaid_line.reconciled)
+        money = self.assertInvariant(entitlement)
+        self.assertEqual((money["billed"], money["recognised"]), (500.0, 600.0))
+
+    def test_auto_allocation_off(self):
+        self.company.clinic_auto_allocate = False
+        entitlement = self._clinic_sell(self.package_prepaid).clinic_entitlement_ids
+        self._prepay(entitlement, 1600.0)
+        event = self._arrive(3)
+        event.clinic_invoice_id.action_post()
+        self.assertEqual(event.clinic_invoice_id.amount_residual, 200.0)
+
+    def test_prepaid_refund_and_expiry(self):
+        entitlement = self._clinic_sell(self.package_prepaid).clinic_entitlement_ids
+        prepayment = self._prepay(entitlement, 1600.0)
+        for day in (3, 4):
+            self._arrive(day).clinic_invoice_id.action_post()
+        __, payment = TestRefund._refund(self, entitlement, 1000.0)
+        self.assertEqual(payment._name, "account.payment")
+        self.assertEqual(payment.payment_type, "outbound")
+        prepaid_line = prepayment.move_id.line_ids.filtered(
+            lambda line: line.account_id == self.receivable
+        )
+        self.assertTrue(prepaid_line.reconciled, "refund + visits + breakage use up the prepayment")
+        money = self.assertInvariant(entitlement)
+        self.assertEqual(
+            (
+                money["billed"],
+                money["recognised"],
+                money["refunded"],
+                money["breakage"],
+                money["unearned"],
+            ),
+            (1600.0, 400.0, 1000.0, 200.0, 0.0),
+        )
+        # expiry of another prepaid package
+        other = self._clinic_sell(self.package_prepaid).clinic_entitlement_ids
+        self._prepay(other, 1600.0)
+        other.date_expiry = date(2026, 3, 5)
+        with freeze_time("2026-03-06"):
+            self.env["clinic.entitlement"]._cron_expire()
+        money = self.assertInvariant(other)
+        self.assertEqual((money["breakage"], money["unearned"]), (1600.0, 0.0))
