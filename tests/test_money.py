@@ -402,3 +402,105 @@ class TestPrepaidCredit(MoneyCase):
             self.env["clinic.entitlement"]._cron_expire()
         money = self.assertInvariant(other)
         self.assertEqual((money["breakage"], money["unearned"]), (1600.0, 0.0))
+
+
+@freeze_time(TODAY)
+class TestCreditAllocation(MoneyCase):
+    def _invoice(self, amount):
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.patient.id,
+                "invoice_line_ids": [
+                    Command.create(
+                        {"product_id": self.physio.id, "price_unit": amount, "tax_ids": []}
+                    )
+                ],
+            }
+        )
+        invoice.action_post()
+        return invoice
+
+    def _credit(self, amount):
+        payment = self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": self.patient.id,
+                "amount": amount,
+                "journal_id": self.bank.id,
+            }
+        )
+        payment.action_post()
+        return payment.move_id.line_ids.filtered(self._on_receivable)
+
+    def _wizard(self):
+        action = self.patient.action_clinic_allocate_credit()
+        return self.env["clinic.credit.allocation"].with_context(action["context"]).create({})
+
+    def test_two_credits_three_invoices(self):
+        credit_1, credit_2 = self._credit(300.0), self._credit(200.0)
+        invoices = self._invoice(100.0) | self._invoice(250.0) | self._invoice(300.0)
+        wizard = self._wizard()
+        self.assertEqual(wizard.credit_ids.move_line_id, credit_1 | credit_2)
+        self.assertEqual(wizard.invoice_ids.invoice_id, invoices)
+        self.assertEqual(wizard.credit_total, 500.0)
+        for line, amount in zip(wizard.invoice_ids, (100.0, 250.0, 100.0)):
+            line.amount = amount
+        wizard.action_confirm()
+        self.assertEqual(invoices.mapped("amount_residual"), [0.0, 0.0, 200.0])
+        self.assertEqual(invoices.mapped("payment_state"), ["paid", "paid", "partial"])
+        self.assertEqual((credit_1.amount_residual, credit_2.amount_residual), (0.0, -50.0))
+        for move in invoices | credit_1.move_id | credit_2.move_id:
+            self.assertAlmostEqual(sum(move.line_ids.mapped("balance")), 0.0, 2)
+
+    def test_only_selected_credits_and_valid_amounts(self):
+        credit_1, credit_2 = self._credit(300.0), self._credit(200.0)
+        invoice = self._invoice(250.0)
+        wizard = self._wizard()
+        wizard.credit_ids.filtered(lambda c: c.move_line_id == credit_1).use = False
+        wizard.invoice_ids.amount = 250.0
+        with self.assertRaisesRegex(UserError, "200.0 of credit selected, less than the 250.0"):
+            wizard.action_confirm()
+        wizard.invoice_ids.amount = 260.0
+        with self.assertRaisesRegex(UserError, "apply between 0 and its amount due"):
+            wizard.action_confirm()
+        self.assertEqual(invoice.amount_residual, 250.0)
+        wizard.invoice_ids.amount = 150.0
+        wizard.action_confirm()
+        self.assertEqual(invoice.amount_residual, 100.0)
+        self.assertEqual((credit_1.amount_residual, credit_2.amount_residual), (-300.0, -50.0))
+
+
+@freeze_time(TODAY)
+class TestOrderSide(MoneyCase):
+    def test_refund_from_the_order_and_prepayment_shown(self):
+        order = self._clinic_sell(self.package_physio8)
+        action = order.action_clinic_refund()
+        self.assertEqual(action["res_model"], "clinic.entitlement.refund")
+        self.assertEqual(
+            action["context"]["default_entitlement_id"], order.clinic_entitlement_ids.id
+        )
+        two = self._clinic_sell(self.package_physio8, qty=2)
+        self.assertEqual(two.action_clinic_refund()["res_model"], "clinic.entitlement")
+        prepaid = self._clinic_package(
+            "Prepaid 2", 400.0, [(self.physio, 2, 0.0)], clinic_billing_mode="prepaid_credit"
+        )
+        order = self._clinic_sell(prepaid)
+        action = order.clinic_entitlement_ids.action_register_prepayment()
+        payment = (
+            self.env["account.payment"]
+            .with_context(action["context"])
+            .create(
+                {
+                    "journal_id": self.bank.id,
+                }
+            )
+        )
+        payment.action_post()
+        self.assertEqual(payment.clinic_entitlement_id, order.clinic_entitlement_ids)
+        self.assertEqual(order.clinic_prepaid_amount, 400.0)
+        with self.assertRaisesRegex(UserError, "invoiced at sale: register the payment"):
+            self._clinic_sell(
+                self.package_physio8
+            ).clinic_entitlement_ids.action_register_prepayment()

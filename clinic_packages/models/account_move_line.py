@@ -11,3 +11,22 @@ class AccountMoveLine(models.Model):
         copy=True,
         help="The package whose money this journal item moves.",
     )
+
+    def _prepare_reconciliation_single_partial(
+        self, debit_values, credit_values, shadowed_aml_values=None
+    ):
+        """With `clinic_allocation_amount` in the context, reconcile at most that amount: the
+        credit allocation wizard applies chosen amounts, not whole residuals."""
+        cap = self.env.context.get("clinic_allocation_amount")
+        if cap:
+            for values, sign in ((debit_values, 1), (credit_values, -1)):
+                aml = values["aml"]
+                if (
+                    aml.currency_id == aml.company_currency_id
+                    and abs(values["amount_residual"]) > cap
+                ):
+                    values["amount_residual"] = sign * cap
+                    values["amount_residual_currency"] = sign * cap
+        return super()._prepare_reconciliation_single_partial(
+            debit_values, credit_values, shadowed_aml_values=shadowed_aml_values
+        )

@@ -11,6 +11,21 @@ class SaleOrder(models.Model):
         string="Packages Sold", compute="_compute_clinic_entitlement_count"
     )
 
+    clinic_prepaid_amount = fields.Monetary(
+        string="Prepaid",
+        compute="_compute_clinic_prepaid_amount",
+        currency_field="currency_id",
+        help="Prepayments received for the prepaid-credit packages of this order.",
+    )
+
+    @api.depends("clinic_entitlement_ids.payment_ids.state")
+    def _compute_clinic_prepaid_amount(self):
+        for order in self:
+            payments = order.sudo().clinic_entitlement_ids.payment_ids.filtered(
+                lambda p: p.state in ("in_process", "paid")
+            )
+            order.clinic_prepaid_amount = sum(payments.mapped("amount_signed"))
+
     @api.depends("clinic_entitlement_ids")
     def _compute_clinic_entitlement_count(self):
         for order in self:
@@ -30,6 +45,17 @@ class SaleOrder(models.Model):
         res = super()._action_cancel()
         entitlements.action_cancel()
         return res
+
+    def action_clinic_refund(self):
+        """Refund a package of this order: the wizard for its only refundable package, else
+        the list of its packages to pick one."""
+        self.ensure_one()
+        refundable = self.clinic_entitlement_ids.filtered(
+            lambda e: e.state in ("draft", "active", "paused", "exhausted", "expired")
+        )
+        if len(refundable) == 1:
+            return refundable.action_refund()
+        return self.action_view_clinic_entitlements()
 
     def action_view_clinic_entitlements(self):
         self.ensure_one()

@@ -1,0 +1,131 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class ClinicCreditAllocation(models.TransientModel):
+    """Apply a patient's outstanding credits (prepayments, credit notes) to chosen open
+    invoices, for chosen amounts, through Odoo's own reconciliation."""
+
+    _name = "clinic.credit.allocation"
+    _description = "Apply Patient Credit to Invoices"
+
+    partner_id = fields.Many2one("res.partner", string="Patient", required=True)
+    company_id = fields.Many2one("res.company", required=True, default=lambda s: s.env.company)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    credit_ids = fields.One2many(
+        "clinic.credit.allocation.credit",
+        "allocation_id",
+        string="Credits",
+        compute="_compute_lines",
+        store=True,
+        readonly=False,
+    )
+    invoice_ids = fields.One2many(
+        "clinic.credit.allocation.invoice",
+        "allocation_id",
+        string="Invoices",
+        compute="_compute_lines",
+        store=True,
+        readonly=False,
+    )
+    credit_total = fields.Monetary(compute="_compute_totals", string="Credit Available")
+    amount_total = fields.Monetary(compute="_compute_totals", string="To Apply")
+
+    @api.depends("partner_id", "company_id")
+    def _compute_lines(self):
+        Line = self.env["account.move.line"]
+        for wizard in self:
+            partner = wizard.partner_id.commercial_partner_id
+            domain = [
+                ("partner_id", "child_of", partner.id),
+                ("company_id", "=", wizard.company_id.id),
+                ("account_type", "=", "asset_receivable"),
+                ("parent_state", "=", "posted"),
+                ("reconciled", "=", False),
+            ]
+            credits = Line.search(domain + [("amount_residual", "<", 0)], order="date, id")
+            invoices = Line.search(
+                domain + [("amount_residual", ">", 0), ("move_id.move_type", "=", "out_invoice")],
+                order="date_maturity, id",
+            ).move_id
+            wizard.credit_ids = [fields.Command.clear()] + [
+                fields.Command.create({"move_line_id": line.id}) for line in credits
+            ]
+            wizard.invoice_ids = [fields.Command.clear()] + [
+                fields.Command.create({"invoice_id": invoice.id}) for invoice in invoices
+            ]
+
+    @api.depends("credit_ids.use", "credit_ids.residual", "invoice_ids.amount")
+    def _compute_totals(self):
+        for wizard in self:
+            wizard.credit_total = -sum(wizard.credit_ids.filtered("use").mapped("residual"))
+            wizard.amount_total = sum(wizard.invoice_ids.mapped("amount"))
+
+    def action_confirm(self):
+        self.ensure_one()
+        currency = self.currency_id
+        for line in self.invoice_ids:
+            if (
+                currency.compare_amounts(line.amount, 0) < 0
+                or currency.compare_amounts(line.amount, line.residual) > 0
+            ):
+                raise UserError(
+                    self.env._(
+                        "%(invoice)s: apply between 0 and its amount due, %(due)s (asked: "
+                        "%(amount)s).",
+                        invoice=line.invoice_id.name,
+                        due=line.residual,
+                        amount=line.amount,
+                    )
+                )
+        if currency.compare_amounts(self.amount_total, self.credit_total) > 0:
+            raise UserError(
+                self.env._(
+                    "%(partner)s has %(credit)s of credit selected, less than the %(amount)s "
+                    "to apply. Select more credits or apply less.",
+                    partner=self.partner_id.display_name,
+                    credit=self.credit_total,
+                    amount=self.amount_total,
+                )
+            )
+        credits = self.credit_ids.filtered("use").move_line_id
+        for line in self.invoice_ids.filtered(lambda item: not currency.is_zero(item.amount)):
+            to_apply = line.amount
+            receivable = line.invoice_id.line_ids.filtered(
+                lambda aml: aml.account_type == "asset_receivable" and not aml.reconciled
+            )
+            for credit in credits.filtered(lambda aml: not aml.reconciled):
+                if currency.is_zero(to_apply):
+                    break
+                applied = min(to_apply, -credit.amount_residual)
+                (credit | receivable).with_context(clinic_allocation_amount=applied).reconcile()
+                to_apply = currency.round(to_apply - applied)
+        return {"type": "ir.actions.act_window_close"}
+
+
+class ClinicCreditAllocationCredit(models.TransientModel):
+    _name = "clinic.credit.allocation.credit"
+    _description = "Credit to Apply"
+
+    allocation_id = fields.Many2one("clinic.credit.allocation", required=True, ondelete="cascade")
+    move_line_id = fields.Many2one("account.move.line", string="Credit", required=True)
+    move_id = fields.Many2one(related="move_line_id.move_id", string="Document")
+    date = fields.Date(related="move_line_id.date")
+    entitlement_id = fields.Many2one(
+        related="move_line_id.payment_id.clinic_entitlement_id", string="Prepays"
+    )
+    currency_id = fields.Many2one(related="move_line_id.company_currency_id")
+    residual = fields.Monetary(related="move_line_id.amount_residual", string="Available")
+    use = fields.Boolean(default=True)
+
+
+class ClinicCreditAllocationInvoice(models.TransientModel):
+    _name = "clinic.credit.allocation.invoice"
+    _description = "Invoice to Pay from Credit"
+
+    allocation_id = fields.Many2one("clinic.credit.allocation", required=True, ondelete="cascade")
+    invoice_id = fields.Many2one("account.move", string="Invoice", required=True)
+    date = fields.Date(related="invoice_id.invoice_date")
+    currency_id = fields.Many2one(related="invoice_id.company_currency_id")
+    residual = fields.Monetary(related="invoice_id.amount_residual", string="Due")
+    amount = fields.Monetary(string="Apply")
