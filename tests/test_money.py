@@ -445,7 +445,7 @@ class TestCreditAllocation(MoneyCase):
         self.assertEqual(wizard.credit_ids.move_line_id, credit_1 | credit_2)
         self.assertEqual(wizard.invoice_ids.invoice_id, invoices)
         self.assertEqual(wizard.credit_total, 500.0)
-        for line, amount in zip(wizard.invoice_ids, (100.0, 250.0, 100.0)):
+        for line, amount in zip(wizard.invoice_ids, (100.0, 250.0, 100.0), strict=True):
             line.amount = amount
         wizard.action_confirm()
         self.assertEqual(invoices.mapped("amount_residual"), [0.0, 0.0, 200.0])

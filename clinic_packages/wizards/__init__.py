@@ -1,2 +1,1 @@
-from . import clinic_entitlement_refund
-from . import clinic_credit_allocation
+from . import clinic_credit_allocation, clinic_entitlement_refund
