@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 
 class ClinicEntitlementLine(models.Model):
@@ -68,6 +68,20 @@ class ClinicEntitlementLine(models.Model):
                         taken=line.used + line.reserved,
                     )
                 )
+
+    def _clinic_used_up_error(self):
+        self.ensure_one()
+        return UserError(
+            self.env._(
+                "Package %(name)s has no %(service)s left (%(used)s used, %(booked)s booked of "
+                "%(qty)s). Sell the patient a new package, or book the visit without one.",
+                name=self.entitlement_id.name,
+                service=self.service_product_id.display_name,
+                used=self.used,
+                booked=self.reserved,
+                qty=self.quantity,
+            )
+        )
 
     def _clinic_lock(self):
         """Lock these lines until the end of the transaction, so that two bookings of the

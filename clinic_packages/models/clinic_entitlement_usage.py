@@ -106,18 +106,7 @@ class ClinicEntitlementUsage(models.Model):
                     )
                 )
             if line.remaining < wanted[line.id]:
-                raise UserError(
-                    self.env._(
-                        "Package %(name)s has no %(service)s left (%(used)s used, %(booked)s "
-                        "booked of %(qty)s). Sell the patient a new package, or book the "
-                        "visit without one.",
-                        name=entitlement.name,
-                        service=line.service_product_id.display_name,
-                        used=line.used,
-                        booked=line.reserved,
-                        qty=line.quantity,
-                    )
-                )
+                raise line._clinic_used_up_error()
 
     def write(self, vals):
         if vals.get("state") in ("reserved", "consumed"):
