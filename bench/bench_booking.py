@@ -181,33 +181,49 @@ class BenchData:
         self._ensure_chart()
         company = env.company
         Users = env["res.users"].with_context(no_reset_password=True)
-        self.practitioner = Users.create({
-            "name": "Bench Practitioner",
-            "login": "bench_practitioner",
-            "tz": "UTC",
-            "groups_id": [Command.set([env.ref("clinic_packages.group_clinic_user").id])],
-        })
-        self.frontdesk = Users.create({
-            "name": "Bench Front Desk",
-            "login": "bench_frontdesk",
-            "tz": "UTC",
-            "company_id": company.id,
-            "company_ids": [Command.set(company.ids)],
-            "groups_id": [Command.set([
-                env.ref("clinic_packages.group_clinic_user").id,
-                env.ref("sales_team.group_sale_salesman").id,
-                env.ref("account.group_account_invoice").id,
-            ])],
-        })
+        self.practitioner = Users.create(
+            {
+                "name": "Bench Practitioner",
+                "login": "bench_practitioner",
+                "tz": "UTC",
+                "groups_id": [Command.set([env.ref("clinic_packages.group_clinic_user").id])],
+            }
+        )
+        self.frontdesk = Users.create(
+            {
+                "name": "Bench Front Desk",
+                "login": "bench_frontdesk",
+                "tz": "UTC",
+                "company_id": company.id,
+                "company_ids": [Command.set(company.ids)],
+                "groups_id": [
+                    Command.set(
+                        [
+                            env.ref("clinic_packages.group_clinic_user").id,
+                            env.ref("sales_team.group_sale_salesman").id,
+                            env.ref("account.group_account_invoice").id,
+                        ]
+                    )
+                ],
+            }
+        )
         Product = env["product.product"]
-        self.physio = Product.create({
-            "name": "Physio 45 min", "type": "service", "list_price": 200.0,
-            "taxes_id": [Command.clear()],
-        })
-        self.massage = Product.create({
-            "name": "Massage 60 min", "type": "service", "list_price": 120.0,
-            "taxes_id": [Command.clear()],
-        })
+        self.physio = Product.create(
+            {
+                "name": "Physio 45 min",
+                "type": "service",
+                "list_price": 200.0,
+                "taxes_id": [Command.clear()],
+            }
+        )
+        self.massage = Product.create(
+            {
+                "name": "Massage 60 min",
+                "type": "service",
+                "list_price": 120.0,
+                "taxes_id": [Command.clear()],
+            }
+        )
         # no expiry: the history patient's visits of last year stay within validity
         self.package_physio = self._package("8 Physio Sessions", 1600.0, self.physio, 8, 0.0)
         self.package_massage = self._package("5 Massages", 500.0, self.massage, 5, 10.0)
@@ -230,23 +246,33 @@ class BenchData:
             )
 
     def _package(self, name, price, service, uses, pays):
-        return self.env["product.product"].create({
-            "name": name,
-            "type": "service",
-            "list_price": price,
-            "taxes_id": [Command.clear()],
-            "clinic_package_ok": True,
-            "clinic_validity_days": 0,
-            "clinic_package_line_ids": [Command.create({
-                "service_product_id": service.id, "quantity": uses, "patient_pays": pays,
-            })],
-        })
+        return self.env["product.product"].create(
+            {
+                "name": name,
+                "type": "service",
+                "list_price": price,
+                "taxes_id": [Command.clear()],
+                "clinic_package_ok": True,
+                "clinic_validity_days": 0,
+                "clinic_package_line_ids": [
+                    Command.create(
+                        {
+                            "service_product_id": service.id,
+                            "quantity": uses,
+                            "patient_pays": pays,
+                        }
+                    )
+                ],
+            }
+        )
 
     def _sell(self, patient, package, qty=1):
-        order = self.env["sale.order"].create({
-            "partner_id": patient.id,
-            "order_line": [Command.create({"product_id": package.id, "product_uom_qty": qty})],
-        })
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": patient.id,
+                "order_line": [Command.create({"product_id": package.id, "product_uom_qty": qty})],
+            }
+        )
         order.action_confirm()
         entitlements = order.clinic_entitlement_ids
         assert len(entitlements) == qty and set(entitlements.mapped("state")) == {"active"}, (
@@ -310,6 +336,7 @@ def run(env):
     def book(patient):
         def operation(_prepared):
             return Event.create(data.visit_vals(patient, start))
+
         return operation
 
     def check_booked(entitlements):
@@ -317,6 +344,7 @@ def run(env):
             usage = event.clinic_usage_id
             assert event.clinic_entitlement_id in entitlements, "no package chosen"
             assert usage.state == "reserved", f"use is {usage.state}"
+
         return check
 
     def stock_create(_prepared):
@@ -328,6 +356,7 @@ def run(env):
     def booked(patient, service):
         def prepare():
             return Event.create(data.visit_vals(patient, start, service=service))
+
         return prepare
 
     def arrive(event):
@@ -343,16 +372,25 @@ def run(env):
                 assert invoice.state == "draft" and invoice.amount_total == pays, invoice
             else:
                 assert not invoice, invoice
+
         return check
 
     def stock_invoice_paid(_prepared):
-        move = uenv["account.move"].create({
-            "move_type": "out_invoice",
-            "partner_id": data.massage_patient.id,
-            "invoice_line_ids": [Command.create({
-                "product_id": data.massage.id, "quantity": 1, "price_unit": 10.0,
-            })],
-        })
+        move = uenv["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": data.massage_patient.id,
+                "invoice_line_ids": [
+                    Command.create(
+                        {
+                            "product_id": data.massage.id,
+                            "quantity": 1,
+                            "price_unit": 10.0,
+                        }
+                    )
+                ],
+            }
+        )
         move.action_post()
         uenv["account.payment.register"].with_context(
             active_model="account.move", active_ids=move.ids
@@ -361,22 +399,38 @@ def run(env):
 
     def check_paid(_prepared, move):
         assert move.state == "posted" and move.payment_state in ("paid", "in_payment"), (
-            move.state, move.payment_state,
+            move.state,
+            move.payment_state,
         )
 
-    op_a = Operation("(a) book visit, package redeemed", book(data.new_patient),
-                     check=check_booked(data.new_ent))
+    op_a = Operation(
+        "(a) book visit, package redeemed", book(data.new_patient), check=check_booked(data.new_ent)
+    )
     op_b = Operation("(b) stock calendar.event create", stock_create, check=check_stock)
-    op_c0 = Operation("(c1) arrival, patient pays 0", arrive,
-                      prepare=booked(data.new_patient, data.physio), check=check_arrived(0.0))
-    op_c10 = Operation("(c2) arrival, pays 10: draft invoice", arrive,
-                       prepare=booked(data.massage_patient, data.massage),
-                       check=check_arrived(10.0))
+    op_c0 = Operation(
+        "(c1) arrival, patient pays 0",
+        arrive,
+        prepare=booked(data.new_patient, data.physio),
+        check=check_arrived(0.0),
+    )
+    op_c10 = Operation(
+        "(c2) arrival, pays 10: draft invoice",
+        arrive,
+        prepare=booked(data.massage_patient, data.massage),
+        check=check_arrived(10.0),
+    )
     op_d = Operation("(d) stock invoice+post+payment", stock_invoice_paid, check=check_paid)
-    op_e = Operation(f"(e1) book, patient with {HISTORY_PACKAGES} packages", book(data.regular),
-                     check=check_booked(data.regular_ents))
-    op_e_arrive = Operation(f"(e2) arrive, patient with {HISTORY_PACKAGES} packages", arrive,
-                            prepare=booked(data.regular, data.physio), check=check_arrived(0.0))
+    op_e = Operation(
+        f"(e1) book, patient with {HISTORY_PACKAGES} packages",
+        book(data.regular),
+        check=check_booked(data.regular_ents),
+    )
+    op_e_arrive = Operation(
+        f"(e2) arrive, patient with {HISTORY_PACKAGES} packages",
+        arrive,
+        prepare=booked(data.regular, data.physio),
+        check=check_arrived(0.0),
+    )
     operations = [op_a, op_b, op_c0, op_c10, op_d, op_e, op_e_arrive]
     results = measure(env, operations)
     report(env, data, [results[op.label] for op in operations], build_s)
@@ -384,8 +438,10 @@ def run(env):
     for what, base, other in (("booking", op_a, op_e), ("arrival", op_c0, op_e_arrive)):
         extra = query_diff(capture_queries(env, base), capture_queries(env, other))
         if extra:
-            print(f"\nStatements the {what} of the patient with {HISTORY_PACKAGES} packages runs "
-                  "more often than that of the patient with 1 (count x statement):")
+            print(
+                f"\nStatements the {what} of the patient with {HISTORY_PACKAGES} packages runs "
+                "more often than that of the patient with 1 (count x statement):"
+            )
             for count, shape in extra:
                 print(f"  {count:3d} x {shape}")
     if VERBOSE:
@@ -396,8 +452,9 @@ def run(env):
             ("the stock invoice + payment (d) runs", None, op_d),
         ):
             print(f"\nQueries {title}:")
-            shapes = query_diff(capture_queries(env, base) if base else [],
-                                capture_queries(env, other))
+            shapes = query_diff(
+                capture_queries(env, base) if base else [], capture_queries(env, other)
+            )
             for count, shape in shapes:
                 print(f"  {count:3d} x {shape}")
 
@@ -408,15 +465,23 @@ def report(env, data, results, build_s):
     pg_version = env.cr.fetchone()[0].split()[0]
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print()
-    print(f"clinic_packages booking benchmark - Odoo {release.version}, PostgreSQL {pg_version}, "
-          f"database {env.cr.dbname}, {os.cpu_count()} CPUs, load average {load}")
-    print(f"{REPEAT} timed runs of each operation (in turns) after {WARMUP} warm-up runs, each "
-          "run its own rolled-back transaction")
-    print("started with an empty record cache, as the front-desk user (clinic user + billing); "
-          "time and queries include")
-    print("env.flush_all() and env.cr.flush(). History patient: "
-          f"{HISTORY_PACKAGES} packages of {PHYSIO_USES} physio uses, {data.history_used_up} "
-          f"used up, {data.history_visits} past visits (built in {build_s:.1f} s).")
+    print(
+        f"clinic_packages booking benchmark - Odoo {release.version}, PostgreSQL {pg_version}, "
+        f"database {env.cr.dbname}, {os.cpu_count()} CPUs, load average {load}"
+    )
+    print(
+        f"{REPEAT} timed runs of each operation (in turns) after {WARMUP} warm-up runs, each "
+        "run its own rolled-back transaction"
+    )
+    print(
+        "started with an empty record cache, as the front-desk user (clinic user + billing); "
+        "time and queries include"
+    )
+    print(
+        "env.flush_all() and env.cr.flush(). History patient: "
+        f"{HISTORY_PACKAGES} packages of {PHYSIO_USES} physio uses, {data.history_used_up} "
+        f"used up, {data.history_visits} past visits (built in {build_s:.1f} s)."
+    )
     print()
     a, b, c0, c10, d, e, e_arrive = results
     rows = [
@@ -428,8 +493,10 @@ def report(env, data, results, build_s):
         (e, a, 1.2, "history"),
         (e_arrive, c0, 1.2, "history"),
     ]
-    header = (f"{'operation':<38} {'median ms':>9} {'p25-p75 ms':>12} {'queries':>8} "
-              f"{'ratio':>10} {'target':>20} {'result':>6}")
+    header = (
+        f"{'operation':<38} {'median ms':>9} {'p25-p75 ms':>12} {'queries':>8} "
+        f"{'ratio':>10} {'target':>20} {'result':>6}"
+    )
     print(header)
     print("-" * len(header))
     misses = 0
@@ -448,16 +515,19 @@ def report(env, data, results, build_s):
             misses += not passed
         quartiles = statistics.quantiles([t * 1000.0 for t in res.times], n=4)
         spread = f"{quartiles[0]:.1f}-{quartiles[2]:.1f}"
-        print(f"{res.label:<38} {res.ms:>9.1f} {spread:>12} {res.queries_text:>8} "
-              f"{ratio_text:>10} {target_text:>20} {verdict:>6}")
+        print(
+            f"{res.label:<38} {res.ms:>9.1f} {spread:>12} {res.queries_text:>8} "
+            f"{ratio_text:>10} {target_text:>20} {verdict:>6}"
+        )
     print("-" * len(header))
-    print(f"query ratios: (a)/(b) {a.queries / b.queries:.2f}x, "
-          f"(c1)/(d) {c0.queries / d.queries:.2f}x, "
-          f"(c2)/(d) {c10.queries / d.queries:.2f}x, "
-          f"(e1)/(a) {e.queries / a.queries:.2f}x, "
-          f"(e2)/(c1) {e_arrive.queries / c0.queries:.2f}x")
-    print(f"{misses} target(s) missed (reported, not failed)." if misses else
-          "All targets met.")
+    print(
+        f"query ratios: (a)/(b) {a.queries / b.queries:.2f}x, "
+        f"(c1)/(d) {c0.queries / d.queries:.2f}x, "
+        f"(c2)/(d) {c10.queries / d.queries:.2f}x, "
+        f"(e1)/(a) {e.queries / a.queries:.2f}x, "
+        f"(e2)/(c1) {e_arrive.queries / c0.queries:.2f}x"
+    )
+    print(f"{misses} target(s) missed (reported, not failed)." if misses else "All targets met.")
 
 
 if "env" in globals():  # executed by `odoo-bin shell` (bench/run.sh)

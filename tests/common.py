@@ -4,9 +4,13 @@ The tests live outside the addon, where Odoo's MetaCase does not tag them: the a
 set on ClinicCase let pytest-odoo run them as Odoo test cases.
 """
 
+import threading
+import time
 from datetime import timedelta
 
-from odoo import Command
+from odoo import SUPERUSER_ID, Command, api, sql_db
+from odoo.exceptions import UserError
+from odoo.service.model import retrying
 from odoo.tests import TransactionCase, new_test_user
 
 
@@ -135,3 +139,55 @@ class ClinicCase(ClinicTestMixin, TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._clinic_setup_data()
+
+
+class ClinicConcurrencyCase(ClinicTestMixin, TransactionCase):
+    """Two front desks book at the same moment, each in its own database transaction, as two
+    Odoo requests would. The data they race on is committed by the test and removed after."""
+
+    def _committed(self, func):
+        """Run func(env) in a transaction of its own, committed."""
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as cr:
+            result = func(api.Environment(cr, SUPERUSER_ID, {"tz": "UTC"}))
+            cr.commit()
+            return result
+
+    def _two_desks_book(self, values):
+        """Desk 1 books `values` and keeps its transaction open for a second; desk 2 books
+        the same meanwhile. Returns {desk: (booked|refused|crashed, event id or message)}."""
+        first_holds_lock = threading.Event()
+        outcome = {}
+
+        def book(name, hold):
+            with sql_db.db_connect(self.env.cr.dbname).cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {"tz": "UTC"})
+
+                def create():
+                    event = env["calendar.event"].create(
+                        dict(values, name=name, partner_ids=[Command.clear()])
+                    )
+                    env.flush_all()
+                    if hold:  # keep the row lock while the other desk tries
+                        first_holds_lock.set()
+                        time.sleep(1.0)
+                    return event.id
+
+                if not hold:
+                    first_holds_lock.wait(10)
+                try:
+                    outcome[name] = ("booked", retrying(create, env))
+                except UserError as error:
+                    cr.rollback()  # as a request does
+                    outcome[name] = ("refused", error.args[0])
+                except Exception as error:  # noqa: BLE001 - reported by the caller's assertions
+                    outcome[name] = ("crashed", repr(error))
+
+        desks = [
+            threading.Thread(target=book, args=("desk 1", True)),
+            threading.Thread(target=book, args=("desk 2", False)),
+        ]
+        for desk in desks:
+            desk.start()
+        for desk in desks:
+            desk.join(60)
+        return outcome

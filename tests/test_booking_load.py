@@ -1,15 +1,10 @@
 """Booking under load: the last use booked twice at once, and booking cost vs history."""
 
-import threading
-import time
 from datetime import date, datetime, timedelta
 
-from odoo import SUPERUSER_ID, Command, api, sql_db
-from odoo.exceptions import UserError
-from odoo.service.model import retrying
-from odoo.tests import TransactionCase
+from odoo import Command
 
-from .common import ClinicCase, ClinicTestMixin
+from .common import ClinicCase, ClinicConcurrencyCase
 
 VISIT = datetime(2030, 1, 7, 10, 0)
 
@@ -91,16 +86,9 @@ class TestBookingQueries(ClinicCase):
                 self.env.flush_all()
 
 
-class TestBookingConcurrency(ClinicTestMixin, TransactionCase):
+class TestBookingConcurrency(ClinicConcurrencyCase):
     """Two front desks book the last use of a package at the same moment, each in its own
     database transaction, as two Odoo requests would: exactly one gets it."""
-
-    def _committed(self, func):
-        """Run func(env) in a transaction of its own, committed."""
-        with sql_db.db_connect(self.env.cr.dbname).cursor() as cr:
-            result = func(api.Environment(cr, SUPERUSER_ID, {"tz": "UTC"}))
-            cr.commit()
-            return result
 
     def _make_data(self, env):
         service = env["product.product"].create({"name": "Race Physio", "type": "service"})
@@ -130,10 +118,13 @@ class TestBookingConcurrency(ClinicTestMixin, TransactionCase):
         }
 
     def _drop_data(self, env, ids):
-        events = env["calendar.event"].search([("clinic_patient_id", "=", ids["patient"])])
-        events.unlink()
+        """Remove what the test committed, so later tests see a clean database."""
+        env["calendar.event"].search([("clinic_patient_id", "=", ids["patient"])]).unlink()
         entitlement = env["clinic.entitlement"].browse(ids["entitlement"])
         entitlement.usage_ids.unlink()
+        if entitlement.state != "cancelled":
+            entitlement.action_cancel()
+        entitlement.unlink()
         order = env["sale.order"].browse(ids["order"])
         order._action_cancel()
         order.unlink()
@@ -144,48 +135,15 @@ class TestBookingConcurrency(ClinicTestMixin, TransactionCase):
     def test_last_use_booked_twice_at_once(self):
         ids = self._committed(self._make_data)
         self.addCleanup(self._committed, lambda env: self._drop_data(env, ids))
-        first_holds_lock = threading.Event()
-        outcome = {}
-
-        def book(name, hold):
-            with sql_db.db_connect(self.env.cr.dbname).cursor() as cr:
-                env = api.Environment(cr, SUPERUSER_ID, {"tz": "UTC"})
-
-                def create():
-                    event = env["calendar.event"].create(
-                        {
-                            "name": name,
-                            "start": VISIT,
-                            "stop": VISIT + timedelta(minutes=45),
-                            "clinic_patient_id": ids["patient"],
-                            "clinic_service_id": ids["service"],
-                            "clinic_entitlement_id": ids["entitlement"],
-                            "partner_ids": [Command.clear()],
-                        }
-                    )
-                    env.flush_all()
-                    if hold:  # keep the row lock while the other desk tries
-                        first_holds_lock.set()
-                        time.sleep(1.0)
-                    return event.id
-
-                if not hold:
-                    first_holds_lock.wait(10)
-                try:
-                    outcome[name] = ("booked", retrying(create, env))
-                except UserError as error:
-                    outcome[name] = ("refused", error.args[0])
-                except Exception as error:  # noqa: BLE001 - reported by the assertion below
-                    outcome[name] = ("crashed", repr(error))
-
-        desks = [
-            threading.Thread(target=book, args=("desk 1", True)),
-            threading.Thread(target=book, args=("desk 2", False)),
-        ]
-        for desk in desks:
-            desk.start()
-        for desk in desks:
-            desk.join(60)
+        outcome = self._two_desks_book(
+            {
+                "start": VISIT,
+                "stop": VISIT + timedelta(minutes=45),
+                "clinic_patient_id": ids["patient"],
+                "clinic_service_id": ids["service"],
+                "clinic_entitlement_id": ids["entitlement"],
+            }
+        )
         self.assertEqual(outcome["desk 1"][0], "booked", outcome)
         self.assertEqual(outcome["desk 2"][0], "refused", outcome)
         self.assertIn("has no Race Physio left (0 used, 1 booked of 1)", outcome["desk 2"][1])
@@ -200,5 +158,6 @@ class TestBookingConcurrency(ClinicTestMixin, TransactionCase):
         self.assertEqual(self._committed(counters), (1, 0, 1))
 
 
-# queries to book a visit with package redemption, whatever the patient's history
-BOOKING_QUERIES = 30
+# queries to book a visit with package redemption, whatever the patient's history (31: the
+# look-up of the patient's insurance authorizations is one of them)
+BOOKING_QUERIES = 31

@@ -208,16 +208,22 @@ class TestPackageConfig(ClinicCase):
 class TestVariantWrite(ClinicCase):
     def test_variant_becomes_a_package_in_one_write(self):
         """XML-RPC clients write product.product: the package fields arrive together."""
-        product = self.env["product.product"].create({
-            "name": "10 Physio", "type": "service", "list_price": 1900.0,
-        })
-        product.write({
-            "clinic_package_ok": True,
-            "clinic_validity_days": 90,
-            "clinic_package_line_ids": [
-                Command.create({"service_product_id": self.physio.id, "quantity": 10})
-            ],
-        })
+        product = self.env["product.product"].create(
+            {
+                "name": "10 Physio",
+                "type": "service",
+                "list_price": 1900.0,
+            }
+        )
+        product.write(
+            {
+                "clinic_package_ok": True,
+                "clinic_validity_days": 90,
+                "clinic_package_line_ids": [
+                    Command.create({"service_product_id": self.physio.id, "quantity": 10})
+                ],
+            }
+        )
         self.assertTrue(product.clinic_package_ok)
         self.assertEqual(product.clinic_package_use_count, 10)
         self.assertEqual(product.clinic_validity_days, 90)

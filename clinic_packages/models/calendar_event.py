@@ -1,5 +1,10 @@
+from datetime import datetime, time, timedelta
+
+import pytz
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.osv import expression
 
 ATTENDANCE_SELECTION = [
     ("upcoming", "Upcoming"),
@@ -20,6 +25,20 @@ RESERVATION_FIELDS = {
     "start_date",
     "active",
 }
+# fields whose change may change which authorization covers a visit, or how much it takes
+AUTHORIZATION_FIELDS = {
+    "clinic_authorization_id",
+    "clinic_patient_id",
+    "clinic_service_id",
+    "clinic_units",
+    "start",
+    "stop",
+    "start_date",
+    "allday",
+    "duration",
+}
+# authorizations of one patient looked at when booking (a patient has a handful)
+AUTHORIZATION_CANDIDATES = 10
 
 
 class CalendarEvent(models.Model):
@@ -46,6 +65,15 @@ class CalendarEvent(models.Model):
         index="btree_not_null",
         domain="[('partner_id', '=', clinic_patient_id), ('state', '=', 'active')]",
         help="The patient's package this visit uses. Empty: the visit is billed on its own.",
+    )
+    clinic_authorization_id = fields.Many2one(
+        "clinic.authorization",
+        string="Authorization",
+        index="btree_not_null",
+        copy=False,
+        domain="[('partner_id', '=', clinic_patient_id), ('pending', '=', False)]",
+        help="The insurance authorization this visit counts on: 1 session, or the visit's "
+        "units. Empty: no payer authorization.",
     )
     clinic_usage_id = fields.Many2one(
         "clinic.entitlement.usage", string="Package Use", readonly=True, copy=False
@@ -110,6 +138,8 @@ class CalendarEvent(models.Model):
         "start",
         "clinic_coverage_note",
         "clinic_attendance",
+        "clinic_authorization_id",
+        "clinic_units",
     )
     def _compute_clinic_warning(self):
         for event in self:
@@ -143,6 +173,7 @@ class CalendarEvent(models.Model):
                     self._clinic_check_entitlement(unusable, remaining=True)
                 except UserError as error:
                     warnings.append(error.args[0])
+        warnings += self._clinic_authorization_warnings()
         return warnings
 
     # ------------------------------------------------------------------ helpers
@@ -248,8 +279,7 @@ class CalendarEvent(models.Model):
                     "Choose a covered service, or book the visit without the package.",
                     name=name,
                     service=(
-                        self.clinic_service_id.display_name
-                        or self.env._("a visit without service")
+                        self.clinic_service_id.display_name or self.env._("a visit without service")
                     ),
                     services=", ".join(
                         entitlement.line_ids.service_product_id.mapped("display_name")
@@ -281,18 +311,350 @@ class CalendarEvent(models.Model):
                 )
             )
         if remaining and line.remaining <= 0:
-            raise UserError(
-                self.env._(
-                    "Package %(name)s has no %(service)s left (%(used)s used, %(booked)s booked "
-                    "of %(qty)s). Sell the patient a new package, or book the visit without one.",
-                    name=name,
-                    service=line.service_product_id.display_name,
-                    used=line.used,
-                    booked=line.reserved,
-                    qty=line.quantity,
-                )
-            )
+            raise line._clinic_used_up_error()
         return line
+
+    # ------------------------------------------------------------------ authorizations
+    # Which insurance authorization covers a visit and what the visit takes from it: 1
+    # session, or the visit's units. Kept (arrived) and upcoming visits count; no-shows and
+    # cancellations never do (a payer is not billed for them). Booking picks the applicable
+    # authorization; what breaks a limit is shown in red, or refused under the company's
+    # setting "block bookings without authorization".
+    def _clinic_find_authorization(self):
+        """The patient's authorization for this visit: not pending, active, the visit date
+        within its period, the service covered; primary before secondary, then the soonest
+        ending. One with room for the visit in its limits is preferred; when none has room,
+        the first one is returned and the visit says why. A bounded number of queries,
+        whatever the number of authorizations and past visits."""
+        self.ensure_one()
+        Authorization = self.env["clinic.authorization"]
+        if not (self.clinic_patient_id and self.clinic_service_id):
+            return Authorization
+        visit_date = self._clinic_visit_date()
+        candidates = Authorization.search(
+            [
+                ("partner_id", "=", self.clinic_patient_id.id),
+                ("company_id", "in", self.env.companies.ids),
+                ("state", "=", "active"),
+                ("date_start", "<=", visit_date),
+                "|",
+                ("date_end", "=", False),
+                ("date_end", ">=", visit_date),
+                "|",
+                ("service_product_ids", "=", False),
+                ("service_product_ids", "in", self.clinic_service_id.ids),
+            ],
+            order="priority, date_end asc nulls last, id",
+            limit=AUTHORIZATION_CANDIDATES,
+        )
+        if len(candidates) > 1:
+            amounts = self._clinic_authorization_amounts(candidates)
+            for authorization in candidates:
+                if not self._clinic_authorization_limit_problem(authorization, amounts):
+                    return authorization
+        return candidates[:1]
+
+    @api.model
+    def _clinic_prepare_authorization(self, vals_list):
+        """Booking a patient and a service with no authorization given picks one."""
+        for vals in vals_list:
+            if (
+                "clinic_authorization_id" not in vals
+                and vals.get("clinic_patient_id")
+                and vals.get("clinic_service_id")
+            ):
+                probe = self.new(
+                    {
+                        key: vals[key]
+                        for key in (
+                            "clinic_patient_id",
+                            "clinic_service_id",
+                            "clinic_units",
+                            "start",
+                            "stop",
+                            "allday",
+                            "start_date",
+                            "duration",
+                        )
+                        if key in vals
+                    }
+                )
+                vals["clinic_authorization_id"] = probe._clinic_find_authorization().id
+
+    def _clinic_dates_domain(self, first, last):
+        """Visits dated from `first` to `last` in the user's timezone (as
+        `_clinic_visit_date` dates them)."""
+        try:
+            tz = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
+        except pytz.UnknownTimeZoneError:
+            tz = pytz.utc
+
+        def utc(day):
+            local = tz.localize(datetime.combine(day, time.min))
+            return local.astimezone(pytz.utc).replace(tzinfo=None)
+
+        return [
+            "|",
+            "&",
+            "&",
+            ("allday", "=", False),
+            ("start", ">=", utc(first)),
+            ("start", "<", utc(last + timedelta(days=1))),
+            "&",
+            "&",
+            ("allday", "=", True),
+            ("start_date", ">=", first),
+            ("start_date", "<=", last),
+        ]
+
+    def _clinic_authorization_amounts(self, authorizations, before_only=False, ignore=None):
+        """What the other visits take from each authorization:
+        {id: {"period": (kept, upcoming), "window": (kept, upcoming)}}, over its whole
+        period and over the day, week or month of this visit. `before_only`: of the upcoming
+        visits, only those booked before this one count (the later ones are over the
+        limit, not this one). `ignore`: visits not to count. One query for the periods, one
+        per kind of window."""
+        self.ensure_one()
+        others = []
+        if self._origin.id and before_only:
+            others = ["|", ("clinic_attendance", "!=", "upcoming"), ("id", "<", self._origin.id)]
+        elif self._origin.id:
+            others = [("id", "!=", self._origin.id)]
+        if ignore:
+            others = expression.AND([others, [("id", "not in", ignore.ids)]])
+        periods = authorizations._clinic_amounts(others)
+        amounts = {
+            authorization.id: {"period": periods.get(authorization.id, (0, 0)), "window": (0, 0)}
+            for authorization in authorizations
+        }
+        visit_date = self._clinic_visit_date()
+        limited = authorizations.filtered(lambda a: a.frequency != "period" and a.frequency_limit)
+        for group in limited.grouped("frequency").values():
+            first, last = group[0]._clinic_window(visit_date)
+            windows = group._clinic_amounts(
+                expression.AND([others, self._clinic_dates_domain(first, last)])
+            )
+            for authorization in group:
+                amounts[authorization.id]["window"] = windows.get(authorization.id, (0, 0))
+        return amounts
+
+    def _clinic_authorization_problem(self, authorization, amounts):
+        """Why `authorization` does not cover this visit, as a sentence for the front desk,
+        or False. `amounts` comes from `_clinic_authorization_amounts`."""
+        self.ensure_one()
+        name = authorization.name
+        visit_date = self._clinic_visit_date()
+        if authorization.partner_id != self.clinic_patient_id:
+            return self.env._(
+                "Authorization %(name)s belongs to %(owner)s, not to %(patient)s.",
+                name=name,
+                owner=authorization.partner_id.display_name,
+                patient=self.clinic_patient_id.display_name,
+            )
+        reason = authorization._clinic_inactive_reason()
+        if reason:
+            return self.env._(
+                "Authorization %(name)s is inactive (%(reason)s): it covers no more visits. "
+                "Bill the patient, or use another authorization.",
+                name=name,
+                reason=reason,
+            )
+        if authorization.pending:
+            return self.env._(
+                "Authorization %(name)s is pending: it is not applied to visits until the "
+                "payer approves it. Untick Pending on the authorization once it is approved.",
+                name=name,
+            )
+        if authorization.date_end and visit_date > authorization.date_end:
+            if authorization.date_end < fields.Date.context_today(self):
+                return self.env._(
+                    "Authorization %(name)s expired on %(end)s, before this visit on %(date)s. "
+                    "Ask the payer for a new authorization, or bill the patient.",
+                    name=name,
+                    end=authorization.date_end,
+                    date=visit_date,
+                )
+            return self.env._(
+                "Authorization %(name)s ends on %(end)s, before this visit on %(date)s. Ask "
+                "the payer to extend it, or bill the patient.",
+                name=name,
+                end=authorization.date_end,
+                date=visit_date,
+            )
+        if visit_date < authorization.date_start:
+            return self.env._(
+                "Authorization %(name)s starts on %(start)s, after this visit on %(date)s.",
+                name=name,
+                start=authorization.date_start,
+                date=visit_date,
+            )
+        services = authorization.service_product_ids
+        if services and self.clinic_service_id not in services:
+            return self.env._(
+                "Authorization %(name)s does not cover %(service)s (it covers %(services)s).",
+                name=name,
+                service=self.clinic_service_id.display_name,
+                services=", ".join(services.mapped("display_name")),
+            )
+        return self._clinic_authorization_limit_problem(authorization, amounts)
+
+    def _clinic_authorization_limit_problem(self, authorization, amounts):
+        """The approved amount or the day/week/month limit this visit would exceed, as a
+        sentence, or False."""
+        self.ensure_one()
+        need = authorization._clinic_amount_of(self)
+        if need <= 0:
+            return False
+        name = authorization.name
+        unit = authorization._clinic_unit_label()
+        how = authorization._clinic_how_counted()
+        allowed = authorization.allowed
+        counted = authorization._clinic_counted(*amounts[authorization.id]["period"])
+        if allowed and counted + need > allowed:
+            if counted >= allowed:
+                return self.env._(
+                    "Authorization %(name)s is exhausted: %(counted)s of %(allowed)s %(unit)s "
+                    "are already %(how)s. Ask the payer for more, or bill the patient.",
+                    name=name,
+                    counted=counted,
+                    allowed=allowed,
+                    unit=unit,
+                    how=how,
+                )
+            return self.env._(
+                "Authorization %(name)s has %(left)s of %(allowed)s %(unit)s left and this "
+                "visit needs %(need)s. Ask the payer for more, shorten the visit, or bill the "
+                "patient.",
+                name=name,
+                left=allowed - counted,
+                allowed=allowed,
+                unit=unit,
+                need=need,
+            )
+        limit = authorization.frequency_limit
+        if authorization.frequency != "period" and limit:
+            counted = authorization._clinic_counted(*amounts[authorization.id]["window"])
+            if counted + need > limit:
+                visit_date = self._clinic_visit_date()
+                return self.env._(
+                    "Authorization %(name)s allows %(limit)s %(unit)s %(per)s: %(counted)s are "
+                    "already %(how)s %(window)s and this visit needs %(need)s. Book it in "
+                    "another %(period)s, or bill the patient.",
+                    name=name,
+                    limit=limit,
+                    unit=unit,
+                    per=authorization._clinic_frequency_label(),
+                    counted=counted,
+                    how=how,
+                    window=authorization._clinic_window_label(visit_date),
+                    need=need,
+                    period={
+                        "day": self.env._("day"),
+                        "week": self.env._("week"),
+                        "month": self.env._("month"),
+                    }[authorization.frequency],
+                )
+        return False
+
+    def _clinic_authorization_warnings(self, before_only=True, ignore=None):
+        """Sentences saying why no valid authorization covers this upcoming visit (added to
+        `_clinic_warnings`; under the block setting they refuse the booking). A visit that
+        a package pays needs no authorization, nor does a patient without any on file
+        (unless the company blocks bookings without authorization)."""
+        self.ensure_one()
+        authorization = self.clinic_authorization_id
+        if authorization:
+            amounts = self._clinic_authorization_amounts(authorization, before_only, ignore)
+            problem = self._clinic_authorization_problem(authorization, amounts)
+            return [problem] if problem else []
+        if not self.clinic_service_id or self.clinic_entitlement_id:
+            return []
+        patient = self.clinic_patient_id
+        on_file = self.env["clinic.authorization"].search(
+            [("partner_id", "=", patient.id), ("company_id", "in", self.env.companies.ids)],
+            order="priority, date_end desc nulls first, id desc",
+            limit=AUTHORIZATION_CANDIDATES,
+        )
+        if not on_file:
+            if not self.env.company.clinic_block_unauthorized:
+                return []
+            return [
+                self.env._(
+                    "%(patient)s has no insurance authorization on file. Add it on the "
+                    "patient's Authorizations tab, or sell the patient a package.",
+                    patient=patient.display_name,
+                )
+            ]
+        amounts = self._clinic_authorization_amounts(on_file, before_only, ignore)
+        return [
+            self.env._("This visit has no authorization."),
+            *(
+                self._clinic_authorization_problem(authorization, amounts)
+                or self.env._(
+                    "Authorization %s covers it: choose it on the visit.", authorization.name
+                )
+                for authorization in on_file
+            ),
+        ]
+
+    def _clinic_check_authorization_block(self, batch=False):
+        """Under the company's setting "block bookings without authorization", refuse the
+        upcoming visits that no valid authorization covers, naming the limit. Their
+        authorizations are locked first, so that two bookings of the last session or unit
+        cannot both pass. `batch`: visits booked together (a series), taken in date order."""
+        if not self.env.company.clinic_block_unauthorized:
+            return
+        events = self.filtered(
+            lambda e: (
+                e.active
+                and e.clinic_attendance == "upcoming"
+                and e.clinic_patient_id
+                and e.clinic_service_id
+            )
+        )
+        events.clinic_authorization_id._clinic_lock()
+        ordered = events.sorted(lambda e: (e.start, e.id))
+        for index, event in enumerate(ordered):
+            later = ordered[index + 1 :] if batch else None
+            problems = event._clinic_authorization_warnings(before_only=False, ignore=later)
+            if problems:
+                raise UserError(
+                    self.env._(
+                        "%(event)s on %(date)s cannot be booked: %(problems)s Bookings without "
+                        "a valid authorization are blocked in the clinic settings.",
+                        event=event.display_name,
+                        date=event._clinic_visit_date(),
+                        problems=" ".join(problems),
+                    )
+                )
+
+    def _clinic_authorization_written(self, vals):
+        """After a write: a new patient or service picks the authorization again (upcoming
+        visits), and what changed is checked under the block setting."""
+        if self.env.context.get("clinic_defer_reservation"):
+            return
+        if not AUTHORIZATION_FIELDS.intersection(vals):
+            return
+        if "clinic_authorization_id" not in vals and (
+            "clinic_patient_id" in vals or "clinic_service_id" in vals
+        ):
+            for event in self.filtered(lambda e: e.clinic_attendance == "upcoming"):
+                event.with_context(
+                    clinic_defer_reservation=True
+                ).clinic_authorization_id = event._clinic_find_authorization()
+        self._clinic_check_authorization_block()
+
+    @api.onchange("clinic_patient_id", "clinic_service_id", "start", "start_date", "clinic_units")
+    def _onchange_clinic_authorization(self):
+        """Keep the visit's authorization while it still covers the visit, else pick one."""
+        if self.clinic_attendance != "upcoming":
+            return
+        current = self.clinic_authorization_id
+        if current and not self._clinic_authorization_problem(
+            current, self._clinic_authorization_amounts(current)
+        ):
+            return
+        self.clinic_authorization_id = self._clinic_find_authorization()
 
     # ------------------------------------------------------------------ onchange
     @api.onchange("clinic_patient_id", "clinic_service_id")
@@ -315,6 +677,7 @@ class CalendarEvent(models.Model):
                 and vals.get("clinic_service_id")
             ):
                 vals["clinic_entitlement_id"] = self._clinic_pick_for_vals(vals).id
+        self._clinic_prepare_authorization(vals_list)
         events = super(CalendarEvent, self.with_context(clinic_defer_reservation=True)).create(
             vals_list
         )
@@ -327,6 +690,9 @@ class CalendarEvent(models.Model):
             )
             series.sorted(lambda e: (e.start, e.id))._clinic_sync_reservation(
                 soft=bool(series.recurrence_id)
+            )
+            (events | events.recurrence_id.calendar_event_ids)._clinic_check_authorization_block(
+                batch=True
             )
         return events
 
@@ -377,6 +743,7 @@ class CalendarEvent(models.Model):
             self.filtered(
                 lambda e: e.clinic_entitlement_id or e.clinic_usage_id
             )._clinic_sync_reservation()
+        self._clinic_authorization_written(vals)
         return res
 
     @api.ondelete(at_uninstall=False)

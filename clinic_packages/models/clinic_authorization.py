@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools.misc import format_date
 
@@ -24,9 +24,7 @@ class ClinicAuthorization(models.Model):
     _order = "date_end desc nulls first, id desc"
     _check_company_auto = True
 
-    name = fields.Char(
-        string="Authorization Number", required=True, index="trigram", tracking=True
-    )
+    name = fields.Char(string="Authorization Number", required=True, index="trigram", tracking=True)
     partner_id = fields.Many2one(
         "res.partner",
         string="Patient",
@@ -37,7 +35,6 @@ class ClinicAuthorization(models.Model):
     )
     payer_id = fields.Many2one(
         "res.partner",
-        string="Payer",
         index="btree_not_null",
         tracking=True,
         check_company=True,
@@ -165,7 +162,7 @@ class ClinicAuthorization(models.Model):
     )
     def _compute_counters(self):
         # summed in SQL: the cost does not grow with the number of past visits
-        amounts = self._clinic_amounts([("clinic_authorization_id", "in", self._origin.ids)])
+        amounts = self._clinic_amounts()
         for authorization in self:
             kept, upcoming = amounts.get(authorization._origin.id, (0, 0))
             authorization.used = kept
@@ -243,9 +240,7 @@ class ClinicAuthorization(models.Model):
                         "or choose the whole period as frequency.",
                         name=name,
                         unit=authorization._clinic_unit_label(),
-                        per=dict(self._fields["frequency"]._description_selection(self.env))[
-                            authorization.frequency
-                        ].lower(),
+                        per=authorization._clinic_frequency_label(),
                     )
                 )
 
@@ -268,18 +263,40 @@ class ClinicAuthorization(models.Model):
                 authorization.reminders_sent = ",".join(keys) or False
         return res
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_used(self):
+        for authorization in self:
+            if authorization.used or authorization.scheduled:
+                raise UserError(
+                    self.env._(
+                        "Authorization %(name)s cannot be deleted: %(used)s %(unit)s were kept "
+                        "and %(scheduled)s are booked on it. Mark it inactive instead, so that "
+                        "its history is kept.",
+                        name=authorization.name,
+                        used=authorization.used,
+                        scheduled=authorization.scheduled,
+                        unit=authorization._clinic_unit_label(),
+                    )
+                )
+
     # ------------------------------------------------------------------ counting
-    @api.model
-    def _clinic_amounts(self, domain):
-        """{authorization id: (kept, upcoming)} summed over the visits matching `domain`:
-        visits count 1 on a sessions authorization and their units on a units one. One
-        query, whatever the number of visits."""
+    def _clinic_amounts(self, domain=()):
+        """{authorization id: (kept, upcoming)} of these authorizations, summed over their
+        visits matching `domain`: a visit counts 1 on a sessions authorization and its units
+        on a units one. One query, whatever the number of visits."""
+        types = {authorization._origin.id: authorization.auth_type for authorization in self}
         groups = (
             self.env["calendar.event"]
             .sudo()
             ._read_group(
                 expression.AND(
-                    [domain, [("clinic_attendance", "in", COUNTED_ATTENDANCES)]]
+                    [
+                        [
+                            ("clinic_authorization_id", "in", self._origin.ids),
+                            ("clinic_attendance", "in", COUNTED_ATTENDANCES),
+                        ],
+                        list(domain),
+                    ]
                 ),
                 ["clinic_authorization_id", "clinic_attendance"],
                 ["__count", "clinic_units:sum"],
@@ -288,7 +305,7 @@ class ClinicAuthorization(models.Model):
         amounts = {}
         for authorization, attendance, count, units in groups:
             kept, upcoming = amounts.get(authorization.id, (0, 0))
-            amount = (units or 0) if authorization.auth_type == "units" else count
+            amount = (units or 0) if types.get(authorization.id) == "units" else count
             if attendance == "arrived":
                 kept += amount
             else:
@@ -330,6 +347,16 @@ class ClinicAuthorization(models.Model):
         if self.frequency == "week":
             return self.env._("in the week of %(first)s to %(last)s", first=first, last=last)
         return self.env._("in %s", format_date(self.env, first, date_format="MMMM y"))
+
+    def _clinic_frequency_label(self):
+        """'per day', 'per week', 'per month' or 'over the whole period'."""
+        self.ensure_one()
+        return {
+            "period": self.env._("over the whole period"),
+            "day": self.env._("per day"),
+            "week": self.env._("per week"),
+            "month": self.env._("per month"),
+        }[self.frequency]
 
     def _clinic_unit_label(self):
         self.ensure_one()
@@ -378,7 +405,9 @@ class ClinicAuthorization(models.Model):
         self.search(
             [("state", "not in", ("expired", "inactive")), ("date_end", "<", today)]
         )._clinic_refresh_state()
-        for company in self.env["res.company"].search([]):
+        open_states = ("active", "exhausted")
+        companies = self._read_group([("state", "in", open_states)], ["company_id"])
+        for (company,) in companies:
             days = company._clinic_alert_day_list()
             threshold = company.clinic_alert_remaining
             conditions = [[("allowed", ">", 0), ("remaining", "<=", threshold)]]
@@ -394,7 +423,7 @@ class ClinicAuthorization(models.Model):
                     [
                         [
                             ("company_id", "=", company.id),
-                            ("state", "in", ("active", "exhausted")),
+                            ("state", "in", open_states),
                         ],
                         expression.OR(conditions),
                     ]

@@ -124,7 +124,7 @@ class ClinicCreditAllocationInvoice(models.TransientModel):
     _description = "Invoice to Pay from Credit"
 
     allocation_id = fields.Many2one("clinic.credit.allocation", required=True, ondelete="cascade")
-    invoice_id = fields.Many2one("account.move", string="Invoice", required=True)
+    invoice_id = fields.Many2one("account.move", required=True)
     date = fields.Date(related="invoice_id.invoice_date")
     currency_id = fields.Many2one(related="invoice_id.company_currency_id")
     residual = fields.Monetary(related="invoice_id.amount_residual", string="Due")
