@@ -19,7 +19,10 @@ odoo_bin -d "$DB" -i clinic_packages --without-demo=all --stop-after-init --log-
 
 say "pytest-odoo suite"
 set +e
-run_pytest --odoo-database "$DB" tests "$@"
+# --odoo-http: the browser tours (HttpCase) run too; a failing tour leaves its screenshots here
+SHOTS="$(mktemp -d "${TMPDIR:-/tmp}/clinic-tours.XXXXXX")"
+say "failing tours save screenshots under $SHOTS"
+run_pytest --odoo-database "$DB" --odoo-http --odoo-extra "screenshots=$SHOTS" tests "$@"
 rc=$?
 set -e
 if [ "$rc" = 5 ]; then die "pytest collected no test: that is a failure here."; fi

@@ -86,6 +86,28 @@ class TestFrontDeskTours(ClinicTourCase):
             (0, 1, 0),
         )
 
+    def test_refund_package_through_the_wizard(self):
+        order = self._clinic_sell(self.package_physio8)
+        invoice = order._create_invoices()
+        invoice.action_post()
+        entitlement = order.clinic_entitlement_ids
+        visit = self._clinic_book(datetime.now().replace(microsecond=0) - timedelta(hours=2))
+        visit.action_clinic_arrive()
+        self.assertEqual(entitlement.uses_used, 1)
+        self.start_tour(
+            f"/odoo/action-clinic_packages.clinic_entitlement_action/{entitlement.id}",
+            "clinic_refund_package",
+            login=self.manager.login,
+        )
+        self.assertEqual(entitlement.state, "refunded")
+        credit_note = self.env["account.move"].search(
+            [("reversed_entry_id", "=", invoice.id), ("move_type", "=", "out_refund")]
+        )
+        self.assertEqual(credit_note.state, "posted")
+        self.assertEqual(credit_note.amount_total, 1000.0)
+        self.assertEqual(credit_note.partner_id, self.patient)
+        self.assertEqual(invoice.amount_residual, 600.0)
+
 
 class TestScreens(ClinicTourCase):
     """The README's screenshots, 1366x768, taken in headless Chromium.
@@ -104,6 +126,7 @@ class TestScreens(ClinicTourCase):
         cls.package_rehab.product_tmpl_id.write(
             {
                 "description_sale": "6 physio sessions and 4 massages, valid one year.",
+                "purchase_ok": False,
                 "clinic_location_ids": [Command.set((cls.location | cls.location_2).ids)],
             }
         )

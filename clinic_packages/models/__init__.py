@@ -3,6 +3,7 @@ from . import (
     account_move_line,
     account_payment,
     calendar_event,
+    clinic_authorization,
     clinic_entitlement,
     clinic_entitlement_line,
     clinic_entitlement_usage,

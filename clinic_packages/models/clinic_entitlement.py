@@ -235,7 +235,7 @@ class ClinicEntitlement(models.Model):
                     and not line.move_id.clinic_entitlement_id
                 )
             )
-            shares = max(int(self.sale_line_id.product_uom_qty), 1)
+            shares = max(int(self.sale_line_id.sudo().product_uom_qty), 1)
             billed = currency.round(-sum(invoice_lines.mapped("balance")) / shares)
             recognised = total("recognition", exclude=deferred)
             refunded = total("refund", deferred, sign=1)
@@ -765,10 +765,12 @@ class ClinicEntitlement(models.Model):
         credit_note.action_post()
         if invoice and invoice.payment_state not in ("paid", "in_payment", "reversed"):
             # an unpaid package invoice: the credit note reduces what is owed
+            # (unless posting already matched it with the invoice it reverses)
             receivable = credit_note.line_ids.filtered(
-                lambda line: line.account_type == "asset_receivable"
+                lambda line: line.account_type == "asset_receivable" and not line.reconciled
             )
-            invoice.js_assign_outstanding_line(receivable.id)
+            if receivable:
+                invoice.js_assign_outstanding_line(receivable.id)
         return credit_note
 
     def _clinic_refund_prepayment(self, amount):

@@ -8,6 +8,12 @@ class ResPartner(models.Model):
     clinic_entitlement_count = fields.Integer(
         string="Packages Count", compute="_compute_clinic_entitlement_count"
     )
+    clinic_authorization_ids = fields.One2many(
+        "clinic.authorization", "partner_id", string="Authorizations"
+    )
+    clinic_authorization_count = fields.Integer(
+        string="Authorizations Count", compute="_compute_clinic_authorization_count"
+    )
 
     @api.depends("clinic_entitlement_ids")
     def _compute_clinic_entitlement_count(self):
@@ -18,6 +24,18 @@ class ResPartner(models.Model):
         )
         for partner in self:
             partner.clinic_entitlement_count = counts.get(partner._origin, 0)
+
+    def action_clinic_allocate_credit(self):
+        """Open the wizard that applies this patient's credits to their open invoices."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Apply Credit of %s", self.display_name),
+            "res_model": "clinic.credit.allocation",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_id": self.commercial_partner_id.id},
+        }
 
     def action_view_clinic_entitlements(self):
         self.ensure_one()
@@ -30,4 +48,26 @@ class ResPartner(models.Model):
         action["context"] = {"default_partner_id": self.id, "search_default_open": 1}
         # the web client titles the breadcrumb with display_name first
         action["name"] = action["display_name"] = self.env._("Packages of %s", self.display_name)
+        return action
+
+    @api.depends("clinic_authorization_ids")
+    def _compute_clinic_authorization_count(self):
+        counts = dict(
+            self.env["clinic.authorization"]._read_group(
+                [("partner_id", "in", self.ids)], ["partner_id"], ["__count"]
+            )
+        )
+        for partner in self:
+            partner.clinic_authorization_count = counts.get(partner._origin, 0)
+
+    def action_view_clinic_authorizations(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "clinic_packages.clinic_authorization_action"
+        )
+        action["domain"] = [("partner_id", "=", self.id)]
+        action["context"] = {"default_partner_id": self.id}
+        action["name"] = action["display_name"] = self.env._(
+            "Authorizations of %s", self.display_name
+        )
         return action

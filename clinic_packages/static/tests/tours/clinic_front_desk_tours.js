@@ -288,3 +288,53 @@ tours.add("clinic_package_filters", {
         },
     ],
 });
+
+// d. Refund a package through the wizard: a credit note against the package invoice.
+tours.add("clinic_refund_package", {
+    steps: () => [
+        {
+            content: "The package is active",
+            trigger: ".o_statusbar_status button.o_arrow_button_current[data-value=active]",
+        },
+        {
+            content: "Refund it",
+            trigger: ".o_statusbar_buttons button[name=action_refund]",
+            run: "click",
+        },
+        {
+            content: "The wizard suggests the price of the uses not delivered",
+            trigger: '.modal .o_field_widget[name=suggested_amount]:contains("1,400.00")',
+        },
+        {
+            content: "Refund less than suggested",
+            trigger: ".modal .o_field_widget[name=amount] input",
+            run: "edit 1000",
+        },
+        {
+            content: "Confirm the refund",
+            trigger: ".modal .modal-footer button[name=action_confirm]",
+            run: "click",
+        },
+        {
+            content: "The credit note opens, posted",
+            trigger: ".o_form_view:has(.o_statusbar_status button.o_arrow_button_current[data-value=posted]) .o_field_widget[name=move_type]:contains(Credit Note), .o_form_view:has(.o_statusbar_status button.o_arrow_button_current[data-value=posted]) span:contains(Credit Note)",
+        },
+        {
+            content: "for the amount refunded",
+            trigger: '.o_form_view .o_field_widget[name=tax_totals]:contains("1,000.00")',
+        },
+        {
+            content: "Back to the package",
+            trigger: ".o_breadcrumb .breadcrumb-item a:contains(PKG/)",
+            run: "click",
+        },
+        {
+            content: "It is refunded",
+            trigger: ".o_form_view .ribbon span:contains(Refunded)",
+        },
+        {
+            content: "and can no longer be refunded again",
+            trigger: ".o_form_view:not(:has(.o_statusbar_buttons button[name=action_refund]))",
+        },
+    ],
+});

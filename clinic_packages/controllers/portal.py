@@ -1,0 +1,86 @@
+from odoo import http
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
+from odoo.http import request
+
+# past visits listed under the packages, most recent first
+VISITS_SHOWN = 50
+
+
+class ClinicPortal(CustomerPortal):
+    """`/my/packages`: the logged-in patient's packages, what is left of them and their past
+    visits. Records are searched as the user (the portal record rules keep each patient to
+    their own), then read with sudo for display (products, practitioners)."""
+
+    def _clinic_packages_domain(self, partner):
+        return [
+            ("partner_id", "child_of", partner.commercial_partner_id.ids),
+            ("state", "!=", "cancelled"),
+        ]
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "clinic_package_count" in counters:
+            Entitlement = request.env["clinic.entitlement"]
+            values["clinic_package_count"] = (
+                Entitlement.search_count(self._clinic_packages_domain(request.env.user.partner_id))
+                if Entitlement.has_access("read")
+                else 0
+            )
+        return values
+
+    def _prepare_clinic_packages_values(self, page=1):
+        Entitlement = request.env["clinic.entitlement"]
+        Usage = request.env["clinic.entitlement.usage"]
+        partner = request.env.user.partner_id
+        domain = self._clinic_packages_domain(partner)
+        values = self._prepare_portal_layout_values()
+        pager = portal_pager(
+            url="/my/packages",
+            total=Entitlement.search_count(domain),
+            page=page,
+            step=self._items_per_page,
+        )
+        entitlements = Entitlement.search(
+            domain, limit=self._items_per_page, offset=pager["offset"]
+        )
+        visits = Usage.search(
+            [
+                ("partner_id", "child_of", partner.commercial_partner_id.ids),
+                ("state", "=", "consumed"),
+            ],
+            order="date desc, id desc",
+            limit=VISITS_SHOWN,
+        )
+        values.update(
+            {
+                "page_name": "clinic_packages",
+                "default_url": "/my/packages",
+                "pager": pager,
+                "entitlements": entitlements.sudo(),
+                "visits": visits.sudo(),
+            }
+        )
+        return values
+
+    @http.route(
+        ["/my/packages", "/my/packages/page/<int:page>"], type="http", auth="user", website=True
+    )
+    def portal_my_packages(self, page=1, **kw):
+        values = self._prepare_clinic_packages_values(page=page)
+        return request.render("clinic_packages.portal_my_packages", values)
+
+    @http.route(["/my/packages/statement"], type="http", auth="user", website=True)
+    def portal_my_package_statement(self, report_type="pdf", download=False, **kw):
+        """The patient's package statement (PDF, or HTML with report_type=html)."""
+        partner = request.env.user.partner_id
+        if not request.env["clinic.entitlement"].search_count(
+            self._clinic_packages_domain(partner), limit=1
+        ):
+            return request.redirect("/my/packages")
+        return self._show_report(
+            model=partner.sudo(),
+            report_type=report_type,
+            report_ref="clinic_packages.action_report_package_statement",
+            download=download,
+        )

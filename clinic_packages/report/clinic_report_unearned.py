@@ -1,0 +1,151 @@
+from odoo import fields, models
+from odoo.tools import SQL
+
+# a journal item split over the packages of its sale line gets the ids
+# item * ID_FACTOR + 1, + 2, ... (the other items keep item * ID_FACTOR)
+ID_FACTOR = 100000
+
+
+class ClinicReportUnearned(models.Model):
+    """The movements of the unearned revenue account, each attributed to a package.
+
+    One row per journal item posted on a company's unearned revenue account: an item of a
+    package's own entries (recognition, breakage, refund) belongs to its package; a package
+    invoice (or credit note) line belongs to the packages of its sale line, split equally
+    between them (the first one takes the rounding remainder); any other item stays without
+    package. The rows therefore add up to the general ledger balance of the account, and a
+    filter on the date (date <= D) gives the unearned balance at D, per package or patient.
+    Prepaid-credit packages hold their unearned money as unapplied credit, not here.
+    """
+
+    _name = "clinic.report.unearned"
+    _description = "Unearned Package Revenue"
+    _auto = False
+    _rec_name = "move_id"
+    _order = "date, id"
+    _depends = {
+        "account.move.line": [
+            "move_id",
+            "partner_id",
+            "company_id",
+            "account_id",
+            "date",
+            "balance",
+            "parent_state",
+            "clinic_entitlement_id",
+            "sale_line_ids",
+        ],
+        "account.move": ["move_type", "clinic_move_kind"],
+        "clinic.entitlement": ["sale_line_id", "partner_id", "product_id"],
+        "res.company": ["clinic_deferred_account_id"],
+    }
+
+    move_line_id = fields.Many2one("account.move.line", string="Journal Item", readonly=True)
+    move_id = fields.Many2one("account.move", string="Entry", readonly=True)
+    date = fields.Date(readonly=True)
+    entitlement_id = fields.Many2one("clinic.entitlement", string="Patient Package", readonly=True)
+    product_id = fields.Many2one("product.product", string="Package", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Patient", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    account_id = fields.Many2one("account.account", readonly=True)
+    kind = fields.Selection(
+        [
+            ("invoice", "Package invoice"),
+            ("credit_note", "Credit note"),
+            ("recognition", "Revenue recognition"),
+            ("breakage", "Breakage"),
+            ("refund", "Package refund"),
+            ("visit", "Visit invoice"),
+            ("other", "Other entry"),
+        ],
+        string="Movement",
+        readonly=True,
+    )
+    amount = fields.Monetary(
+        string="Unearned",
+        readonly=True,
+        help="Credit minus debit on the unearned revenue account: what the movement adds to "
+        "the revenue still owed in visits.",
+    )
+
+    @property
+    def _table_query(self):
+        return SQL(
+            """
+            SELECT l.id::bigint * %(factor)s AS id,
+                   l.id AS move_line_id,
+                   l.move_id AS move_id,
+                   l.date AS date,
+                   e.id AS entitlement_id,
+                   e.product_id AS product_id,
+                   COALESCE(e.partner_id, l.partner_id) AS partner_id,
+                   l.company_id AS company_id,
+                   l.company_currency_id AS currency_id,
+                   l.account_id AS account_id,
+                   %(kind)s AS kind,
+                   -l.balance AS amount
+              FROM account_move_line l
+              JOIN res_company c
+                ON c.id = l.company_id AND c.clinic_deferred_account_id = l.account_id
+              JOIN account_move m ON m.id = l.move_id
+         LEFT JOIN clinic_entitlement e ON e.id = l.clinic_entitlement_id
+             WHERE l.parent_state = 'posted'
+               AND (
+                    l.clinic_entitlement_id IS NOT NULL
+                    OR NOT EXISTS (
+                        SELECT 1
+                          FROM sale_order_line_invoice_rel rel
+                          JOIN clinic_entitlement se ON se.sale_line_id = rel.order_line_id
+                         WHERE rel.invoice_line_id = l.id
+                    )
+               )
+            UNION ALL
+            SELECT l.id::bigint * %(factor)s + s.rank AS id,
+                   l.id AS move_line_id,
+                   l.move_id AS move_id,
+                   l.date AS date,
+                   s.id AS entitlement_id,
+                   s.product_id AS product_id,
+                   s.partner_id AS partner_id,
+                   l.company_id AS company_id,
+                   l.company_currency_id AS currency_id,
+                   l.account_id AS account_id,
+                   %(kind)s AS kind,
+                   ROUND(-l.balance / s.shares, cur.decimal_places)
+                   + CASE WHEN s.rank = 1
+                          THEN -l.balance
+                               - ROUND(-l.balance / s.shares, cur.decimal_places) * s.shares
+                          ELSE 0 END AS amount
+              FROM account_move_line l
+              JOIN res_company c
+                ON c.id = l.company_id AND c.clinic_deferred_account_id = l.account_id
+              JOIN res_currency cur ON cur.id = l.company_currency_id
+              JOIN account_move m ON m.id = l.move_id
+              JOIN (
+                    SELECT rel.invoice_line_id,
+                           se.id,
+                           se.partner_id,
+                           se.product_id,
+                           ROW_NUMBER() OVER (
+                               PARTITION BY rel.invoice_line_id ORDER BY se.id
+                           ) AS rank,
+                           COUNT(*) OVER (PARTITION BY rel.invoice_line_id) AS shares
+                      FROM sale_order_line_invoice_rel rel
+                      JOIN clinic_entitlement se ON se.sale_line_id = rel.order_line_id
+                   ) s ON s.invoice_line_id = l.id
+             WHERE l.parent_state = 'posted'
+               AND l.clinic_entitlement_id IS NULL
+            """,
+            factor=ID_FACTOR,
+            kind=SQL(
+                """
+                CASE
+                    WHEN m.clinic_move_kind IS NOT NULL THEN m.clinic_move_kind
+                    WHEN m.move_type = 'out_invoice' THEN 'invoice'
+                    WHEN m.move_type = 'out_refund' THEN 'credit_note'
+                    ELSE 'other'
+                END
+                """
+            ),
+        )

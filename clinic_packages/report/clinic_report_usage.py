@@ -1,0 +1,81 @@
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+
+class ClinicReportUsage(models.Model):
+    """One row per package use delivered (consumed): who delivered it, what, where and when,
+    with the revenue it recognised. Jane's "Package Usage" report."""
+
+    _name = "clinic.report.usage"
+    _description = "Package Usage Analysis"
+    _auto = False
+    _rec_name = "usage_id"
+    _order = "date desc, id desc"
+    _depends = {
+        "clinic.entitlement.usage": [
+            "entitlement_id",
+            "event_id",
+            "service_product_id",
+            "user_id",
+            "date",
+            "state",
+            "reason",
+            "amount",
+            "partner_id",
+            "company_id",
+        ],
+        "clinic.entitlement": ["product_id", "billing_mode"],
+        "calendar.event": ["clinic_location_id"],
+    }
+
+    usage_id = fields.Many2one("clinic.entitlement.usage", string="Package Use", readonly=True)
+    date = fields.Date(readonly=True)
+    user_id = fields.Many2one("res.users", string="Practitioner", readonly=True)
+    service_product_id = fields.Many2one("product.product", string="Service", readonly=True)
+    location_id = fields.Many2one("clinic.location", readonly=True)
+    event_id = fields.Many2one("calendar.event", string="Appointment", readonly=True)
+    entitlement_id = fields.Many2one("clinic.entitlement", string="Patient Package", readonly=True)
+    product_id = fields.Many2one("product.product", string="Package", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Patient", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    reason = fields.Selection(selection="_selection_reason", readonly=True)
+    billing_mode = fields.Selection(selection="_selection_billing_mode", readonly=True)
+    amount = fields.Monetary(string="Revenue Recognised", readonly=True)
+    nbr = fields.Integer(string="# Uses", readonly=True)
+
+    @api.model
+    def _selection_reason(self):
+        return self.env["clinic.entitlement.usage"]._fields["reason"].selection
+
+    @api.model
+    def _selection_billing_mode(self):
+        return self.env["clinic.entitlement"]._fields["billing_mode"].selection
+
+    @property
+    def _table_query(self):
+        return SQL(
+            """
+            SELECT u.id AS id,
+                   u.id AS usage_id,
+                   u.date AS date,
+                   u.user_id AS user_id,
+                   u.service_product_id AS service_product_id,
+                   ev.clinic_location_id AS location_id,
+                   u.event_id AS event_id,
+                   u.entitlement_id AS entitlement_id,
+                   e.product_id AS product_id,
+                   u.partner_id AS partner_id,
+                   u.company_id AS company_id,
+                   c.currency_id AS currency_id,
+                   u.reason AS reason,
+                   e.billing_mode AS billing_mode,
+                   COALESCE(u.amount, 0.0) AS amount,
+                   1 AS nbr
+              FROM clinic_entitlement_usage u
+         LEFT JOIN clinic_entitlement e ON e.id = u.entitlement_id
+         LEFT JOIN res_company c ON c.id = u.company_id
+         LEFT JOIN calendar_event ev ON ev.id = u.event_id
+             WHERE u.state = 'consumed'
+            """
+        )
