@@ -32,6 +32,9 @@ from odoo import Command, fields, release
 REPEAT = int(os.environ.get("BENCH_REPEAT", "30"))
 WARMUP = int(os.environ.get("BENCH_WARMUP", "3"))
 HISTORY_PACKAGES = int(os.environ.get("BENCH_HISTORY", "50"))
+# insured patients: one with 3 authorizations, one with AUTHORIZATIONS and INSURED_VISITS kept
+AUTHORIZATIONS = int(os.environ.get("BENCH_AUTHORIZATIONS", "30"))
+INSURED_VISITS = 40
 VERBOSE = os.environ.get("BENCH_VERBOSE") == "1"
 PHYSIO_USES = 8
 # history patient: this share of the packages is used up, the others have HALF_USED uses done
@@ -235,6 +238,7 @@ class BenchData:
         self.massage_ent = self._sell(self.massage_patient, self.package_massage)
         self.regular_ents = self._sell(self.regular, self.package_physio, HISTORY_PACKAGES)
         self._build_history()
+        self._build_insured()
         env.flush_all()
         env.cr.flush()
 
@@ -300,6 +304,97 @@ class BenchData:
         assert set(events.clinic_usage_id.mapped("state")) == {"consumed"}
         states = Counter(entitlements.mapped("state"))
         assert states["exhausted"] == used_up, states
+
+    def _build_insured(self):
+        """Two patients with a package and insurance authorizations for physio: one with
+        three (a primary, a secondary, one for another service) and no past visit; one with
+        AUTHORIZATIONS authorizations (the past years' expired, secondary ones, other
+        services) and INSURED_VISITS kept visits counted on the current one."""
+        env = self.env
+        Partner = env["res.partner"]
+        Authorization = env["clinic.authorization"]
+        payer = Partner.create({"name": "Bench Insurer", "is_company": True})
+        self.insured_new = Partner.create({"name": "Bench Insured New Patient"})
+        self.insured = Partner.create({"name": "Bench Insured Regular Patient"})
+        self.insured_new_ent = self._sell(self.insured_new, self.package_physio)
+        packages = -(-(INSURED_VISITS + 1) // PHYSIO_USES)
+        self.insured_ents = self._sell(self.insured, self.package_physio, packages)
+        year_start = self.today - timedelta(days=INSURED_VISITS * 2 + 10)
+        self.insured_ents.write({"date_start": year_start})
+
+        def authorization(patient, name, start, end, **values):
+            return {
+                "name": name,
+                "partner_id": patient.id,
+                "payer_id": payer.id,
+                "date_start": start,
+                "date_end": end,
+                "allowed": 100,
+                "service_product_ids": [Command.set(self.physio.ids)],
+                **values,
+            }
+
+        year_end = self.today + timedelta(days=200)
+        self.insured_new_auth = Authorization.create(
+            [
+                authorization(self.insured_new, "BENCH-NEW", year_start, year_end),
+                authorization(
+                    self.insured_new, "BENCH-NEW-2", year_start, year_end, priority="secondary"
+                ),
+                authorization(
+                    self.insured_new,
+                    "BENCH-NEW-3",
+                    year_start,
+                    year_end,
+                    service_product_ids=[Command.set(self.massage.ids)],
+                ),
+            ]
+        )[0]
+        vals_list = [authorization(self.insured, "BENCH-CURRENT", year_start, year_end)]
+        for index in range(1, AUTHORIZATIONS):
+            kind = index % 3
+            if kind == 0:  # past years, expired
+                start = year_start - timedelta(days=365 * index)
+                vals_list.append(
+                    authorization(
+                        self.insured, f"BENCH-{index}", start, start + timedelta(days=300)
+                    )
+                )
+            elif kind == 1:  # a secondary payer for the same period
+                vals_list.append(
+                    authorization(
+                        self.insured, f"BENCH-{index}", year_start, year_end, priority="secondary"
+                    )
+                )
+            else:  # another service
+                vals_list.append(
+                    authorization(
+                        self.insured,
+                        f"BENCH-{index}",
+                        year_start,
+                        year_end,
+                        service_product_ids=[Command.set(self.massage.ids)],
+                    )
+                )
+        authorizations = Authorization.create(vals_list)
+        self.insured_auth = authorizations[0]
+        day = year_start + timedelta(days=1)
+        packages = self.insured_ents.sorted("id")
+        events = self.env["calendar.event"].create(
+            [
+                self.visit_vals(
+                    self.insured,
+                    datetime.combine(day + timedelta(days=2 * i), dtime(10)),
+                    entitlement=packages[i // PHYSIO_USES],
+                )
+                for i in range(INSURED_VISITS)
+            ]
+        )
+        assert set(events.mapped("clinic_authorization_id")) == {self.insured_auth}, events.mapped(
+            "clinic_authorization_id.name"
+        )
+        events.action_clinic_arrive()
+        assert self.insured_auth.used == INSURED_VISITS, self.insured_auth.used
 
     def visit_vals(self, patient, start, clinic=True, service=None, entitlement=None):
         """An appointment of 45 minutes with the practitioner, no attendee invitations.
@@ -425,22 +520,47 @@ def run(env):
         book(data.regular),
         check=check_booked(data.regular_ents),
     )
+
+    def check_insured(entitlements, authorization):
+        booked = check_booked(entitlements)
+
+        def check(prepared, event):
+            booked(prepared, event)
+            assert event.clinic_authorization_id == authorization, event.clinic_authorization_id
+            assert not event.clinic_warning, event.clinic_warning
+
+        return check
+
+    op_f1 = Operation(
+        "(f1) book, package + 3 authorizations",
+        book(data.insured_new),
+        check=check_insured(data.insured_new_ent, data.insured_new_auth),
+    )
+    op_f2 = Operation(
+        f"(f2) book, pkg + {AUTHORIZATIONS} auths, {INSURED_VISITS} visits",
+        book(data.insured),
+        check=check_insured(data.insured_ents, data.insured_auth),
+    )
     op_e_arrive = Operation(
         f"(e2) arrive, patient with {HISTORY_PACKAGES} packages",
         arrive,
         prepare=booked(data.regular, data.physio),
         check=check_arrived(0.0),
     )
-    operations = [op_a, op_b, op_c0, op_c10, op_d, op_e, op_e_arrive]
+    operations = [op_a, op_b, op_c0, op_c10, op_d, op_e, op_e_arrive, op_f1, op_f2]
     results = measure(env, operations)
     report(env, data, [results[op.label] for op in operations], build_s)
 
-    for what, base, other in (("booking", op_a, op_e), ("arrival", op_c0, op_e_arrive)):
+    for what, base, other in (
+        ("booking", op_a, op_e),
+        ("arrival", op_c0, op_e_arrive),
+        ("insured booking", op_f1, op_f2),
+    ):
         extra = query_diff(capture_queries(env, base), capture_queries(env, other))
         if extra:
             print(
-                f"\nStatements the {what} of the patient with {HISTORY_PACKAGES} packages runs "
-                "more often than that of the patient with 1 (count x statement):"
+                f"\nStatements the {what} of the patient with history runs more often than "
+                "that of the new patient (count x statement):"
             )
             for count, shape in extra:
                 print(f"  {count:3d} x {shape}")
@@ -483,7 +603,7 @@ def report(env, data, results, build_s):
         f"used up, {data.history_visits} past visits (built in {build_s:.1f} s)."
     )
     print()
-    a, b, c0, c10, d, e, e_arrive = results
+    a, b, c0, c10, d, e, e_arrive, f1, f2 = results
     rows = [
         (a, b, 1.2, "time"),
         (b, None, None, None),
@@ -492,6 +612,8 @@ def report(env, data, results, build_s):
         (d, None, None, None),
         (e, a, 1.2, "history"),
         (e_arrive, c0, 1.2, "history"),
+        (f1, a, 1.2, "time"),
+        (f2, f1, 1.2, "history"),
     ]
     header = (
         f"{'operation':<38} {'median ms':>9} {'p25-p75 ms':>12} {'queries':>8} "
@@ -525,7 +647,9 @@ def report(env, data, results, build_s):
         f"(c1)/(d) {c0.queries / d.queries:.2f}x, "
         f"(c2)/(d) {c10.queries / d.queries:.2f}x, "
         f"(e1)/(a) {e.queries / a.queries:.2f}x, "
-        f"(e2)/(c1) {e_arrive.queries / c0.queries:.2f}x"
+        f"(e2)/(c1) {e_arrive.queries / c0.queries:.2f}x, "
+        f"(f2)/(f1) {f2.queries / f1.queries:.2f}x; the authorization look-up adds "
+        f"{f1.queries - a.queries:g} queries to a booking (f1 - a)"
     )
     print(f"{misses} target(s) missed (reported, not failed)." if misses else "All targets met.")
 

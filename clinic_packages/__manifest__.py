@@ -42,6 +42,9 @@
         "demo/clinic_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "clinic_packages/static/src/scss/clinic_dashboard.scss",
+        ],
         "web.assets_tests": [
             "clinic_packages/static/tests/tours/**/*",
         ],

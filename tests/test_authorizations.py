@@ -253,6 +253,10 @@ class TestAuthorizationBooking(AuthorizationCase):
             form.clinic_service_id = self.physio
             self.assertEqual(form.clinic_authorization_id, authorization)
             self.assertFalse(form.clinic_warning)
+            # before saving, the visit being booked is counted too: 5 - 1 kept - 1
+            self.assertEqual(
+                form.clinic_authorization_info, "AUTH-1: 3 of 5 sessions left after this visit"
+            )
 
     def test_pending_never_applied(self):
         pending = self._authorize(pending=True)
@@ -421,8 +425,15 @@ class TestAuthorizationBooking(AuthorizationCase):
             visit.action_clinic_arrive()
         self.assertEqual((authorization.used, authorization.remaining), (20, 40))
         self.assertAlmostEqual(authorization.utilization, 33.3, places=1)
+        self.assertEqual(
+            visits[-1].clinic_authorization_info, "TN-20: 40 of 60 units left after this visit"
+        )
         sixth = self._book(at(3, 19), service=self.therapy)
         self.assertEqual(sixth.clinic_authorization_id, authorization)
+        # a booked visit counts once: 60 - 20 kept - 4 booked
+        self.assertEqual(
+            sixth.clinic_authorization_info, "TN-20: 36 of 60 units left after this visit"
+        )
         self.assertEqual(
             sixth.clinic_warning,
             "Authorization TN-20 allows 20 units per month: 20 are already kept in March 2026 "

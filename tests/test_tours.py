@@ -140,6 +140,7 @@ class TestScreens(ClinicTourCase):
             }
         )
         order.action_confirm()
+        order._create_invoices().action_post()
         entitlements = order.clinic_entitlement_ids
         cls.rehab = entitlements.filtered(lambda e: e.product_id == cls.package_rehab)
         cls.physio8 = entitlements.filtered(lambda e: e.product_id == cls.package_physio8)
@@ -179,6 +180,20 @@ class TestScreens(ClinicTourCase):
             visit(cls.rehab, days, service)
         for days, service in ((-21, cls.physio), (-14, cls.massage)):
             visit(cls.rehab, days, service)
+        # the patient's insurer approved 12 physio sessions too
+        cls.authorization = env["clinic.authorization"].create(
+            {
+                "name": "BS-2291",
+                "partner_id": cls.patient.id,
+                "payer_id": env["res.partner"]
+                .create({"name": "Blue Shield", "is_company": True})
+                .id,
+                "date_start": today,
+                "date_end": today + relativedelta(days=90),
+                "allowed": 12,
+                "service_product_ids": [Command.set(cls.physio.ids)],
+            }
+        )
         visit(cls.rehab, 7, cls.physio, arrive=False)
         cls.late_visit = visit(cls.physio8, 21, cls.physio, arrive=False)
         # another patient's package, used up
@@ -189,6 +204,7 @@ class TestScreens(ClinicTourCase):
             }
         )
         used_up.action_confirm()
+        used_up._create_invoices().action_post()
         start = now.replace(hour=11) - timedelta(days=3)
         env["calendar.event"].create(
             {
@@ -273,13 +289,25 @@ class TestScreens(ClinicTourCase):
                     front_desk,
                 ),
                 (f"{visits}/{self.late_visit.id}", "clinic_screen_appointment", front_desk),
+                (
+                    "/odoo/action-clinic_packages.clinic_report_dashboard_action",
+                    "clinic_screen_dashboard",
+                    self.manager.login,
+                ),
             ]
         )
         self.assertEqual(
             sorted(taken),
-            ["appointment_form", "entitlement_form", "patient_packages", "product_package_tab"],
+            [
+                "appointment_form",
+                "dashboard",
+                "entitlement_form",
+                "patient_packages",
+                "product_package_tab",
+            ],
         )
         for name, data in taken.items():
             self.assertEqual(data[:8], b"\x89PNG\r\n\x1a\n", name)
             self.assertEqual(struct.unpack(">II", data[16:24]), (1366, 768), name)
         self.assertTrue(self.late_visit.clinic_warning)
+        self.assertEqual(self.late_visit.clinic_authorization_id, self.authorization)

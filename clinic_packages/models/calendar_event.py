@@ -95,6 +95,9 @@ class CalendarEvent(models.Model):
         help="Why a visit of a series is not covered by the package.",
     )
     clinic_package_info = fields.Char(string="Package Uses", compute="_compute_clinic_package_info")
+    clinic_authorization_info = fields.Char(
+        string="Authorization Uses", compute="_compute_clinic_authorization_info"
+    )
     clinic_warning = fields.Text(compute="_compute_clinic_warning")
 
     # ------------------------------------------------------------------ computes
@@ -127,6 +130,53 @@ class CalendarEvent(models.Model):
                 name=event.clinic_entitlement_id.name,
                 left=max(left, 0),
                 qty=line.quantity,
+            )
+
+    @api.depends(
+        "clinic_authorization_id",
+        "clinic_units",
+        "clinic_attendance",
+        "clinic_authorization_id.used",
+        "clinic_authorization_id.scheduled",
+    )
+    def _compute_clinic_authorization_info(self):
+        for event in self:
+            authorization = event.clinic_authorization_id
+            if not authorization:
+                event.clinic_authorization_info = False
+                continue
+            kind = (
+                self.env._("sessions")
+                if authorization.auth_type == "sessions"
+                else self.env._("units")
+            )
+            if not authorization.allowed:
+                event.clinic_authorization_info = self.env._(
+                    "%(name)s: %(used)s %(kind)s kept, %(scheduled)s booked (no limit on the "
+                    "number)",
+                    name=authorization.name,
+                    used=authorization.used,
+                    scheduled=authorization.scheduled,
+                    kind=kind,
+                )
+                continue
+            # kept and booked visits all count here, whatever the company's exhaustion rule:
+            # the front desk sees what is left once every booked visit is kept
+            saved = event._origin
+            counted = (
+                saved.id
+                and saved.clinic_authorization_id == authorization._origin
+                and saved.clinic_attendance in ("upcoming", "arrived")
+            )
+            left = authorization.allowed - authorization.used - authorization.scheduled
+            if not counted:
+                left -= authorization._clinic_amount_of(event)
+            event.clinic_authorization_info = self.env._(
+                "%(name)s: %(left)s of %(allowed)s %(kind)s left after this visit",
+                name=authorization.name,
+                left=max(left, 0),
+                allowed=authorization.allowed,
+                kind=kind,
             )
 
     @api.depends(

@@ -78,7 +78,17 @@ tours.add("clinic_screen_appointment", {
     steps: () => [
         ...screenshotSteps(
             "appointment_form",
-            ".o_form_view:has(.alert-danger .o_field_widget[name=clinic_warning]) .o_field_widget[name=clinic_package_info]:contains(left after this visit)"
+            ".o_form_view:has(.alert-danger .o_field_widget[name=clinic_warning]):has(.o_field_widget[name=clinic_authorization_info]:contains(left after this visit)) .o_field_widget[name=clinic_package_info]:contains(left after this visit)"
+        ),
+    ],
+});
+
+// the manager's landing screen: the Clinic app opens on the dashboard
+tours.add("clinic_screen_dashboard", {
+    steps: () => [
+        ...screenshotSteps(
+            "dashboard",
+            ".o_kanban_view.o_clinic_dashboard .o_kanban_record:contains(Harbour Physio Clinic)"
         ),
     ],
 });
