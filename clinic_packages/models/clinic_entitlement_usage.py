@@ -117,6 +117,20 @@ class ClinicEntitlementUsage(models.Model):
         consumed = undone = self.browse()
         if vals.get("state") == "consumed":
             consumed = self.filtered(lambda u: u.state != "consumed")
+            # a closed package's value already went to breakage or back to the patient:
+            # counting a visit booked on it would recognise (or bill) that value twice
+            for entitlement in consumed.entitlement_id.filtered(
+                lambda e: e.state in ("expired", "refunded", "cancelled")
+            ):
+                raise UserError(
+                    self.env._(
+                        "Package %(name)s is %(state)s: a visit can no longer be counted on "
+                        "it. Extend its expiry date (an expired package), or remove the "
+                        "package from the visit.",
+                        name=entitlement.name,
+                        state=dict(entitlement._fields["state"].selection)[entitlement.state],
+                    )
+                )
         elif vals.get("state"):
             undone = self.filtered(lambda u: u.state == "consumed")
         res = super().write(vals)
