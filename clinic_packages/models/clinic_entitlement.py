@@ -584,6 +584,8 @@ class ClinicEntitlement(models.Model):
         `allow_negative`, also take back what a refund paid beyond it)."""
         for entitlement in self:
             amount = entitlement._clinic_money()["unearned"]
+            # what the prepayment still owes delivered visits not invoiced yet stays for them
+            amount -= min(entitlement._clinic_unbilled_value(), max(amount, 0.0))
             if entitlement.currency_id.is_zero(amount) or (amount < 0 and not allow_negative):
                 continue
             deferred, breakage, __ = entitlement.company_id._clinic_accounting()
@@ -603,6 +605,17 @@ class ClinicEntitlement(models.Model):
                 entitlement._clinic_post_entry(
                     "breakage", [(deferred, amount, patient), (breakage, -amount, patient)], ref
                 )
+
+    def _clinic_unbilled_value(self):
+        """Prepaid credit mode: the value of the uses delivered whose visit invoice is still a
+        draft: the prepayment pays them when they are posted (as far as it goes)."""
+        self.ensure_one()
+        if self.billing_mode != "prepaid_credit":
+            return 0.0
+        usages = self.usage_ids.filtered(
+            lambda u: u.state == "consumed" and u.move_id.state == "draft"
+        )
+        return self.currency_id.round(sum(usages.mapped("amount")))
 
     def _clinic_reverse_breakage(self):
         """An expired package extended: its breakage entries are reversed."""
