@@ -19,7 +19,8 @@ record, the cron's server action (``model._cron_expire()``, one batch), a commit
 while the job reports packages remaining (the runner does 10 batches per pass and is called
 again at once; the script simply loops). It prints the total time (target: under 60 s), the
 time per package, the batches, the queries, and checks the outcome: every package expired,
-one balanced breakage entry each for what it held, nothing left on the unearned account.
+one balanced grouped breakage entry per batch with one share of it per package for what it
+held, nothing left on the unearned account.
 
 Environment variables: BENCH_EXPIRY_COUNT (default 100000), BENCH_EXPIRY_PER_PATIENT
 (packages per patient, default 50), BENCH_EXPIRY_TIME_LIMIT (seconds: stop the job after the
@@ -44,7 +45,8 @@ VALIDITY_DAYS = 365
 PROFILE = os.environ.get("BENCH_PROFILE") == "1"
 # stop the job after the batch that crosses this many seconds (0: run it to the end)
 TIME_LIMIT = float(os.environ.get("BENCH_EXPIRY_TIME_LIMIT", "0"))
-TARGET_S = 60.0
+TARGET_S = 60.0  # for TARGET_COUNT packages
+TARGET_COUNT = 100_000
 
 
 def log(message):
@@ -425,6 +427,9 @@ class ExpiryGenerator:
                    - COALESCE((SELECT SUM(l.balance) FROM account_move_line l
                                 WHERE l.clinic_entitlement_id = e.ent_id
                                   AND l.account_id = %s AND l.parent_state = 'posted'), 0)
+                   - COALESCE((SELECT SUM(s.amount) FROM clinic_entitlement_breakage s
+                                 JOIN account_move m ON m.id = s.move_id AND m.state = 'posted'
+                                WHERE s.entitlement_id = e.ent_id), 0)
               FROM bench_ent e
             """,
             [self.deferred.id],
@@ -523,7 +528,7 @@ def run_cron(env):
             )
 
 
-def check_after(gen, held_before):
+def check_after(gen, held_before, batches):
     """The outcome, per package: expired ones hold nothing and broke what they held, the
     others (with a time limit) are untouched."""
     env = gen.env
@@ -537,26 +542,39 @@ def check_after(gen, held_before):
     untouched = {ent for ent, value in state.items() if value == "active"}
     held_expired = sum(held_before[ent] for ent in expired)
     held_untouched = sum(held_before[ent] for ent in untouched)
+    # the grouped breakage entries of the job, and their itemisation per package
+    grouped = (
+        "SELECT s.move_id FROM clinic_entitlement_breakage s "
+        "JOIN bench_ent b ON b.ent_id = s.entitlement_id"
+    )
     moves, lines, not_posted, income = gen._rows(
-        """
+        f"""
         SELECT COUNT(DISTINCT m.id), COUNT(l.id), COUNT(l.id) FILTER (WHERE m.state != 'posted'),
                COALESCE(SUM(l.credit - l.debit) FILTER (WHERE l.account_id = %s), 0)
-          FROM account_move m JOIN bench_ent b ON b.ent_id = m.clinic_entitlement_id
-          JOIN account_move_line l ON l.move_id = m.id
-         WHERE m.clinic_move_kind = 'breakage'
+          FROM account_move m JOIN account_move_line l ON l.move_id = m.id
+         WHERE m.clinic_move_kind = 'breakage' AND m.id IN ({grouped})
         """,
         [gen.breakage_account.id],
     )[0]
     unbalanced = gen.value(
         "SELECT COUNT(*) FROM (SELECT m.id FROM account_move m JOIN account_move_line l "
-        "ON l.move_id = m.id WHERE m.clinic_move_kind = 'breakage' GROUP BY m.id "
+        f"ON l.move_id = m.id WHERE m.id IN ({grouped}) GROUP BY m.id "
         "HAVING ROUND(SUM(l.debit) - SUM(l.credit), 2) != 0) u"
     )
     not_one = gen.value(
         "SELECT COUNT(*) FROM (SELECT b.ent_id FROM bench_ent b JOIN clinic_entitlement e "
-        "ON e.id = b.ent_id AND e.state = 'expired' LEFT JOIN account_move m "
-        "ON m.clinic_entitlement_id = b.ent_id AND m.clinic_move_kind = 'breakage' "
-        "GROUP BY b.ent_id HAVING COUNT(m.id) != 1) u"
+        "ON e.id = b.ent_id AND e.state = 'expired' LEFT JOIN clinic_entitlement_breakage s "
+        "ON s.entitlement_id = b.ent_id GROUP BY b.ent_id HAVING COUNT(s.id) != 1) u"
+    )
+    shares = float(
+        gen.value(
+            "SELECT COALESCE(SUM(s.amount), 0) FROM clinic_entitlement_breakage s "
+            "JOIN bench_ent b ON b.ent_id = s.entitlement_id"
+        )
+    )
+    own_entries = gen.value(
+        "SELECT COUNT(*) FROM account_move m JOIN bench_ent b "
+        "ON b.ent_id = m.clinic_entitlement_id WHERE m.clinic_move_kind = 'breakage'"
     )
     ledger = gen.ledger_unearned()
     wrong = sum(
@@ -581,19 +599,21 @@ def check_after(gen, held_before):
             f"{len(expired)} expired, {len(untouched)} active, of {COUNT}",
         ),
         (
-            "one posted breakage entry per expired package",
-            (moves, not_one, not_posted) == (len(expired), 0, 0),
-            f"{moves} entries, {not_one} packages without exactly one, {not_posted} unposted",
+            "one posted grouped breakage entry per batch, one share of it per expired package",
+            (not_one, not_posted, own_entries) == (0, 0, 0)
+            and moves == len([b for b in batches if b[2]]),
+            f"{moves} entries for {len(batches)} batches, {not_one} packages without exactly "
+            f"one share, {not_posted} items unposted, {own_entries} entries of their own",
         ),
         (
-            "breakage entries balanced (2 items each)",
+            "grouped breakage entries balanced (2 items each)",
             unbalanced == 0 and lines == 2 * moves,
             f"{unbalanced} unbalanced, {lines} items",
         ),
         (
-            f"breakage income = what the expired packages held ({held_expired:,.2f})",
-            abs(float(income) - held_expired) < 0.005,
-            f"{float(income):,.2f}",
+            f"breakage income = the shares = what the expired packages held ({held_expired:,.2f})",
+            abs(float(income) - held_expired) < 0.005 and abs(shares - held_expired) < 0.005,
+            f"income {float(income):,.2f}, shares {shares:,.2f}",
         ),
         (
             "ledger: expired packages hold 0, the others what they held",
@@ -633,7 +653,7 @@ def run(env):
     elapsed = time.perf_counter() - started
     if profiler:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
-    checks = check_after(gen, held_before)
+    checks = check_after(gen, held_before, batches)
     report(env, gen, batches, elapsed, checks)
     failed = [label for label, ok, _detail in checks if not ok]
     if failed:
@@ -661,7 +681,11 @@ def report(env, gen, batches, elapsed, checks):
     per_package = elapsed / max(done, 1)
     projected = per_package * COUNT
     finished = done >= COUNT
-    verdict = "PASS" if projected < TARGET_S else "MISS"
+    # the target is for 100,000 packages: a smaller run is judged on its rate
+    verdict = "PASS" if per_package * TARGET_COUNT < TARGET_S else "MISS"
+    target = f"target < {TARGET_S:.0f} s"
+    if COUNT != TARGET_COUNT:
+        target = f"{per_package * TARGET_COUNT:,.0f} s for {TARGET_COUNT:,}: {target}"
     if finished:
         total_row = ("total time of the daily job", f"{elapsed:.1f} s")
     else:
@@ -670,7 +694,7 @@ def report(env, gen, batches, elapsed, checks):
             f"{projected:,.0f} s",
         )
     rows = [
-        (*total_row, f"target < {TARGET_S:.0f} s", verdict),
+        (*total_row, target, verdict),
         ("time per package", f"{per_package * 1000:.2f} ms", "", ""),
         ("packages expired", f"{done:,}", f"of {COUNT:,}", ""),
         (
@@ -687,7 +711,7 @@ def report(env, gen, batches, elapsed, checks):
             "",
             "",
         ),
-        ("queries", f"{queries:,}", f"{queries / max(done, 1):.1f} per package", ""),
+        ("queries", f"{queries:,}", f"{queries / max(done, 1):.2f} per package", ""),
     ]
     for label, value, note, result in rows:
         print(f"{label:<40} {value:>22}  {note:<26} {result}")

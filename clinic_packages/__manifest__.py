@@ -27,6 +27,7 @@
         "views/res_config_settings_views.xml",
         "views/clinic_entitlement_refund_views.xml",
         "views/clinic_credit_allocation_views.xml",
+        "views/account_move_views.xml",
         "report/clinic_report_package_sales_views.xml",
         "report/clinic_report_usage_views.xml",
         "report/clinic_report_authorization_views.xml",

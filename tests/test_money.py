@@ -160,26 +160,85 @@ class TestExpiry(MoneyCase):
         with freeze_time("2026-03-11"):
             self.env["clinic.entitlement"]._cron_expire()
         self.assertEqual(entitlement.state, "expired")
-        breakage = entitlement.move_ids.filtered(lambda m: m.clinic_move_kind == "breakage")
+        # one grouped entry for the day's batch, itemised per package
+        share = entitlement.breakage_ids
+        breakage = share.move_id
+        self.assertEqual((breakage.state, breakage.clinic_move_kind), ("posted", "breakage"))
+        self.assertEqual(breakage.date, date(2026, 3, 11))
+        nobody = self.env["res.partner"]
         self.assertEqual(
             self._items(breakage),
-            {(self.deferred, self.patient): 1400.0, (self.breakage, self.patient): -1400.0},
+            {(self.deferred, nobody): 1400.0, (self.breakage, nobody): -1400.0},
         )
+        self.assertEqual((share.amount, share.move_line_id.account_id), (1400.0, self.deferred))
+        self.assertEqual(breakage.clinic_breakage_ids, share)
+        self.assertEqual(share.company_id, entitlement.company_id)
+        self.assertIn(breakage, entitlement._clinic_entries())
+        self.assertEqual(entitlement.move_count, len(entitlement._clinic_entries()))
         money = self.assertInvariant(entitlement)
         self.assertEqual((money["breakage"], money["unearned"]), (1400.0, 0.0))
         with freeze_time("2026-03-12"):
             entitlement.date_expiry = date(2026, 6, 30)
         self.assertEqual(entitlement.state, "active")
-        self.assertEqual(breakage.reversal_move_ids.state, "posted")
+        reversal = share.reversal_move_id
+        self.assertEqual((reversal.state, reversal.clinic_entitlement_id), ("posted", entitlement))
         self.assertEqual(
-            self._items(breakage.reversal_move_ids),
+            self._items(reversal),
             {(self.deferred, self.patient): -1400.0, (self.breakage, self.patient): 1400.0},
         )
+        self.assertEqual(breakage.state, "posted")  # the other packages of the batch keep theirs
         money = self.assertInvariant(entitlement)
         self.assertEqual((money["breakage"], money["unearned"]), (0.0, 1400.0))
         # usable again
         self._arrive(12)
         self.assertEqual(entitlement.uses_used, 2)
+
+    def test_grouped_expiry_several_packages_and_expiring_twice(self):
+        first, __ = self._sell_invoiced()
+        second, __ = self._sell_invoiced(self.package_rehab)
+        unused, __ = self._sell_invoiced()
+        used_up, __ = self._sell_invoiced()
+        self._arrive(3, entitlement=first)
+        self._arrive(4, service=self.massage, entitlement=second)
+        for day in range(5, 13):
+            self._arrive(day, entitlement=used_up)
+        self.assertEqual(used_up.state, "exhausted")
+        packages = first | second | unused
+        packages.date_expiry = date(2026, 3, 20)
+        with freeze_time("2026-03-21"):
+            expired = self.env["clinic.entitlement"]._cron_expire()
+        self.assertEqual(expired, packages)
+        self.assertEqual(set(packages.mapped("state")), {"expired"})
+        entry = packages.breakage_ids.move_id
+        self.assertEqual(len(entry), 1)
+        shares = {share.entitlement_id: share.amount for share in entry.clinic_breakage_ids}
+        self.assertEqual(shares, {first: 1400.0, second: 1350.0, unused: 1600.0})
+        self.assertEqual(self._items(entry)[(self.deferred, self.env["res.partner"])], 4350.0)
+        for package in packages:
+            money = self.assertInvariant(package)
+            self.assertEqual(money["unearned"], 0.0)
+        # the unearned report splits the grouped item between the packages
+        report = self.env["clinic.report.unearned"].search([("move_id", "=", entry.id)])
+        self.assertEqual(
+            {row.entitlement_id: row.amount for row in report},
+            {first: -1400.0, second: -1350.0, unused: -1600.0},
+        )
+        # extended, used, expired again, extended again: each expiry given back once
+        with freeze_time("2026-03-22"):
+            first.date_expiry = date(2026, 4, 10)
+        self._arrive(23, entitlement=first)
+        with freeze_time("2026-04-11"):
+            self.env["clinic.entitlement"]._cron_expire()
+            self.assertEqual(sorted(first.breakage_ids.mapped("amount")), [1200.0, 1400.0])
+            first.date_expiry = date(2026, 5, 10)
+        self.assertEqual(first.state, "active")
+        self.assertEqual(len(first.breakage_ids.reversal_move_id), 2)
+        money = self.assertInvariant(first)
+        self.assertEqual((money["breakage"], money["unearned"]), (0.0, 1200.0))
+        unearned = self.env["clinic.report.unearned"]._read_group(
+            [("entitlement_id", "in", (first | second | unused).ids)], [], ["amount:sum"]
+        )[0][0]
+        self.assertAlmostEqual(unearned, 1200.0, 2)
 
     def test_cron_works_in_batches(self):
         entitlements = self._clinic_sell(self.package_physio8, qty=5).clinic_entitlement_ids

@@ -583,6 +583,13 @@ class TestMoneyProperties(ClinicTestMixin, TransactionCase):
             consumed = entitlement.usage_ids.filtered(lambda u: u.state == "consumed")
             if entitlement.billing_mode == "package_invoice":
                 invoiced_unearned += money["unearned"]
+                # what the expiry job reads for a whole batch says the same
+                self.assertAlmostEqual(
+                    entitlement._clinic_unearned_batch()[entitlement.id],
+                    money["unearned"],
+                    2,
+                    where,
+                )
                 # invoiced at sale: the ledger recognised exactly the uses delivered
                 self.assertAlmostEqual(
                     money["recognised"], round_(sum(consumed.mapped("amount"))), 2, where

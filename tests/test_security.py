@@ -122,6 +122,42 @@ class TestMultiCompany(ClinicCase):
         self.assertEqual(usage.company_id, self.company_b)
         self.assertEqual(self.entitlement_b.uses_reserved, 2)
 
+    def test_expiry_breakage_share_of_other_company_hidden(self):
+        """The itemisation of a grouped expiry entry follows its package's company."""
+        deferred, breakage, journal = self.company._clinic_accounting()
+        entry = self.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "journal_id": journal.id,
+                "clinic_move_kind": "breakage",
+                "line_ids": [
+                    Command.create({"account_id": deferred.id, "debit": 10.0}),
+                    Command.create({"account_id": breakage.id, "credit": 10.0}),
+                ],
+            }
+        )
+        entry.action_post()
+        share = (
+            self.env["clinic.entitlement.breakage"]
+            .sudo()
+            .create(
+                {
+                    "entitlement_id": self.entitlement_a.id,
+                    "company_id": self.company.id,
+                    "move_id": entry.id,
+                    "move_line_id": entry.line_ids.filtered("debit").id,
+                    "amount": 10.0,
+                }
+            )
+        )
+        Share = self.env["clinic.entitlement.breakage"]
+        self.assertEqual(Share.with_user(self.receptionist).search([("id", "=", share.id)]), share)
+        self.assertFalse(Share.with_user(self.user_b).search([("id", "=", share.id)]))
+        with self.assertRaises(AccessError):
+            share.with_user(self.user_b).read(["amount"])
+        with self.assertRaises(AccessError):  # nobody writes them but the expiry job
+            share.with_user(self.receptionist).write({"amount": 0.0})
+
     def test_active_companies_decide(self):
         """A user of both companies sees the packages of the companies selected."""
         Entitlement = self.env["clinic.entitlement"].with_user(self.user_ab)

@@ -5,6 +5,7 @@ from . import (
     calendar_event,
     clinic_authorization,
     clinic_entitlement,
+    clinic_entitlement_breakage,
     clinic_entitlement_line,
     clinic_entitlement_usage,
     clinic_location,

@@ -23,6 +23,14 @@ class AccountMove(models.Model):
         readonly=True,
     )
 
+    clinic_breakage_ids = fields.One2many(
+        "clinic.entitlement.breakage",
+        "move_id",
+        string="Expired Packages",
+        readonly=True,
+        help="The packages a grouped expiry entry recognises as breakage, and how much each.",
+    )
+
     def _invoice_paid_hook(self):
         """Packages activated on payment start when their invoice is paid."""
         res = super()._invoice_paid_hook()

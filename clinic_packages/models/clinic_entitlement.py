@@ -131,6 +131,13 @@ class ClinicEntitlement(models.Model):
     move_ids = fields.One2many(
         "account.move", "clinic_entitlement_id", string="Journal Entries", readonly=True
     )
+    breakage_ids = fields.One2many(
+        "clinic.entitlement.breakage",
+        "entitlement_id",
+        string="Expiry Breakage",
+        readonly=True,
+        help="The package's share of the grouped entries of the daily expiry job.",
+    )
     payment_ids = fields.One2many(
         "account.payment", "clinic_entitlement_id", string="Prepayments", readonly=True
     )
@@ -175,10 +182,15 @@ class ClinicEntitlement(models.Model):
             entitlement.uses_reserved = sum(lines.mapped("reserved"))
             entitlement.uses_remaining = sum(lines.mapped("remaining"))
 
-    @api.depends("move_ids")
+    @api.depends("move_ids", "breakage_ids")
     def _compute_move_count(self):
         for entitlement in self:
-            entitlement.move_count = len(entitlement.move_ids)
+            entitlement.move_count = len(entitlement._clinic_entries())
+
+    def _clinic_entries(self):
+        """The package's own journal entries and the grouped expiry entries it is part of."""
+        self.ensure_one()
+        return self.sudo().move_ids | self.sudo().breakage_ids.move_id
 
     def _clinic_ledger(self):
         """Posted journal items of this package's own entries, by kind and account."""
@@ -196,7 +208,11 @@ class ClinicEntitlement(models.Model):
         return lines
 
     @api.depends(
-        "move_ids.state", "payment_ids.state", "usage_ids.amount", "sale_line_id.invoice_lines"
+        "move_ids.state",
+        "breakage_ids.state",
+        "payment_ids.state",
+        "usage_ids.amount",
+        "sale_line_id.invoice_lines",
     )
     def _compute_money(self):
         for entitlement in self:
@@ -226,7 +242,15 @@ class ClinicEntitlement(models.Model):
             )
             return currency.round(sign * sum(selected.mapped("balance")))
 
-        breakage = total("breakage", breakage_account)
+        # its share of grouped expiry entries (on the unearned account, or the receivable)
+        grouped = currency.round(
+            sum(
+                self.sudo()
+                .breakage_ids.filtered(lambda b: b.move_id.state == "posted")
+                .mapped("amount")
+            )
+        )
+        breakage = total("breakage", breakage_account) + grouped
         if self.billing_mode == "package_invoice":
             invoice_lines = self.sale_line_id.sudo().invoice_lines.filtered(
                 lambda line: (
@@ -241,7 +265,7 @@ class ClinicEntitlement(models.Model):
             refunded = total("refund", deferred, sign=1)
             # what the unearned account holds for this package
             on_deferred = lines.filtered(lambda line: line.account_id == deferred)
-            unearned = currency.round(billed - sum(on_deferred.mapped("balance")))
+            unearned = currency.round(billed - sum(on_deferred.mapped("balance")) - grouped)
         else:
             payments = self.sudo().payment_ids.filtered(lambda p: p.state in ("in_process", "paid"))
             inbound = payments.filtered(lambda p: p.payment_type == "inbound")
@@ -499,7 +523,7 @@ class ClinicEntitlement(models.Model):
                 )
 
     @api.model
-    def _cron_expire(self, batch_size=500):
+    def _cron_expire(self, batch_size=2000):
         """Expire packages whose expiry date has passed (paused ones wait) and recognise what
         they still hold as breakage. One batch per call: the cron runner commits it and calls
         again while some are left."""
@@ -512,11 +536,134 @@ class ClinicEntitlement(models.Model):
         return batch
 
     def _clinic_expire(self):
-        self.write({"state": "expired"})
-        for entitlement in self:
+        # no chatter message per package (the state's tracking would log one each, which
+        # costs more than the rest of the job): the package shows its expiry date, its state
+        # and, on its Money tab, its share of the grouped breakage entry with that entry's date
+        self.with_context(mail_notrack=True).write({"state": "expired"})
+        grouped = self.filtered(lambda e: e.billing_mode == "package_invoice")
+        for company in grouped.company_id:
+            grouped.filtered(lambda e, c=company: e.company_id == c)._clinic_post_grouped_breakage()
+        # a prepaid package's breakage is reconciled with its own prepayment: one by one
+        for entitlement in self - grouped:
             entitlement._clinic_post_breakage(
                 self.env._("Expiry of package %(name)s", name=entitlement.name)
             )
+
+    def _clinic_post_grouped_breakage(self):
+        """Recognise what these packages (invoiced at sale, of one company) still hold as
+        breakage in one entry, itemised per package in `clinic.entitlement.breakage`."""
+        if not self:
+            return self.env["account.move"]
+        company = self.company_id.ensure_one()
+        deferred, breakage, journal = company._clinic_accounting()
+        unearned = self._clinic_unearned_batch()
+        shares = {
+            e: unearned[e.id]
+            for e in self
+            if company.currency_id.compare_amounts(unearned[e.id], 0) > 0
+        }
+        if not shares:
+            return self.env["account.move"]
+        total = company.currency_id.round(sum(shares.values()))
+        today = fields.Date.context_today(self)
+        ref = self.env._(
+            "Expiry of %(count)s package(s) on %(date)s", count=len(shares), date=today
+        )
+        move = (
+            self.env["account.move"]
+            .sudo()
+            .with_company(company)
+            .create(
+                {
+                    "move_type": "entry",
+                    "journal_id": journal.id,
+                    "date": today,
+                    "ref": ref,
+                    "clinic_move_kind": "breakage",
+                    "line_ids": [
+                        fields.Command.create(
+                            {
+                                "account_id": account.id,
+                                "debit": debit,
+                                "credit": credit,
+                                "name": ref,
+                            }
+                        )
+                        for account, debit, credit in (
+                            (deferred, total, 0.0),
+                            (breakage, 0.0, total),
+                        )
+                    ],
+                }
+            )
+        )
+        move.action_post()
+        item = move.line_ids.filtered(lambda line: line.account_id == deferred)
+        self.env["clinic.entitlement.breakage"].sudo().create(
+            [
+                {
+                    "entitlement_id": entitlement.id,
+                    "company_id": company.id,
+                    "move_id": move.id,
+                    "move_line_id": item.id,
+                    "amount": amount,
+                }
+                for entitlement, amount in shares.items()
+            ]
+        )
+        return move
+
+    def _clinic_unearned_batch(self):
+        """{id: unearned} of packages invoiced at sale, in three grouped queries: what
+        `_clinic_money()` says, for a whole batch of the expiry job."""
+        deferred_accounts = self.company_id.clinic_deferred_account_id
+        sale_lines = self.sale_line_id.sudo()
+        invoiced = dict(
+            self.env["account.move.line"]
+            .sudo()
+            ._read_group(
+                [
+                    ("sale_line_ids", "in", sale_lines.ids),
+                    ("parent_state", "=", "posted"),
+                    ("account_id", "in", deferred_accounts.ids),
+                    ("move_id.clinic_entitlement_id", "=", False),
+                ],
+                ["sale_line_ids"],
+                ["balance:sum"],
+            )
+        )
+        own = dict(
+            self.env["account.move.line"]
+            .sudo()
+            ._read_group(
+                [
+                    ("clinic_entitlement_id", "in", self.ids),
+                    ("parent_state", "=", "posted"),
+                    ("account_id", "in", deferred_accounts.ids),
+                ],
+                ["clinic_entitlement_id"],
+                ["balance:sum"],
+            )
+        )
+        grouped = dict(
+            self.env["clinic.entitlement.breakage"]
+            .sudo()
+            ._read_group(
+                [("entitlement_id", "in", self.ids), ("move_id.state", "=", "posted")],
+                ["entitlement_id"],
+                ["amount:sum"],
+            )
+        )
+        result = {}
+        for entitlement in self:
+            currency = entitlement.currency_id
+            sale_line = entitlement.sale_line_id
+            shares = max(int(sale_line.sudo().product_uom_qty), 1)
+            billed = currency.round(-invoiced.get(sale_line, 0.0) / shares) if sale_line else 0.0
+            result[entitlement.id] = currency.round(
+                billed - own.get(entitlement, 0.0) - grouped.get(entitlement, 0.0)
+            )
+        return result
 
     # ------------------------------------------------------------------ accounting
     def _clinic_post_entry(self, kind, lines, ref, date=None):
@@ -618,19 +765,35 @@ class ClinicEntitlement(models.Model):
         return self.currency_id.round(sum(usages.mapped("amount")))
 
     def _clinic_reverse_breakage(self):
-        """An expired package extended: its breakage entries are reversed."""
+        """An expired package extended: its breakage entries are reversed, and its share of
+        grouped expiry entries is given back by an entry of its own."""
+        shares = self.sudo().breakage_ids
         moves = self.sudo().move_ids.filtered(
             lambda m: (
                 m.clinic_move_kind == "breakage"
                 and m.state == "posted"
                 and not m.reversed_entry_id
                 and not m.reversal_move_ids
+                and m not in shares.reversal_move_id
             )
         )
         if moves:
             moves.line_ids.remove_move_reconcile()
             moves._reverse_moves(
                 [{"ref": self.env._("Reversal: %s", move.ref)} for move in moves], cancel=True
+            )
+        for share in shares.filtered(lambda b: b.state == "posted" and not b.reversal_move_id):
+            entitlement = share.entitlement_id
+            deferred, breakage, __ = entitlement.company_id._clinic_accounting()
+            patient = entitlement.partner_id
+            share.reversal_move_id = entitlement._clinic_post_entry(
+                "breakage",
+                [(breakage, share.amount, patient), (deferred, -share.amount, patient)],
+                self.env._(
+                    "Reversal of the expiry of package %(name)s (%(entry)s)",
+                    name=entitlement.name,
+                    entry=share.move_id.name,
+                ),
             )
 
     def _clinic_use_value(self):
@@ -844,7 +1007,7 @@ class ClinicEntitlement(models.Model):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_journal_line")
         action.update(
-            domain=[("clinic_entitlement_id", "=", self.id)],
+            domain=[("id", "in", self._clinic_entries().ids)],
             context={"create": False},
             name=self.env._("Entries of %s", self.name),
         )

@@ -12,9 +12,11 @@ class ClinicReportUnearned(models.Model):
     One row per journal item posted on a company's unearned revenue account: an item of a
     package's own entries (recognition, breakage, refund) belongs to its package; a package
     invoice (or credit note) line belongs to the packages of its sale line, split equally
-    between them (the first one takes the rounding remainder); any other item stays without
-    package. The rows therefore add up to the general ledger balance of the account, and a
-    filter on the date (date <= D) gives the unearned balance at D, per package or patient.
+    between them (the first one takes the rounding remainder); the item of a grouped expiry
+    entry is split between its packages by their `clinic.entitlement.breakage` amounts; any
+    other item stays without package. The rows therefore add up to the general ledger balance
+    of the account, and a filter on the date (date <= D) gives the unearned balance at D, per
+    package or patient.
     Prepaid-credit packages hold their unearned money as unapplied credit, not here.
     """
 
@@ -35,6 +37,7 @@ class ClinicReportUnearned(models.Model):
             "clinic_entitlement_id",
             "sale_line_ids",
         ],
+        "clinic.entitlement.breakage": ["entitlement_id", "move_line_id", "amount"],
         "account.move": ["move_type", "clinic_move_kind"],
         "clinic.entitlement": ["sale_line_id", "partner_id", "product_id"],
         "res.company": ["clinic_deferred_account_id"],
@@ -72,7 +75,8 @@ class ClinicReportUnearned(models.Model):
     @property
     def _table_query(self):
         # One pass over the account's items: an item without package of its own is joined to
-        # the packages of its sale line (one row each, `s`), any other item keeps one row.
+        # the packages of its sale line, or to the packages of a grouped expiry entry with
+        # their amounts (one row each, `s`), any other item keeps one row.
         # (Not a UNION ALL with NOT EXISTS: PostgreSQL grossly overestimates that plan and JIT
         # compiles it, which costs more than running it.) The entry is LEFT JOINed (it always
         # exists) so that PostgreSQL leaves it out when the movement kind is not asked for.
@@ -96,6 +100,7 @@ class ClinicReportUnearned(models.Model):
                    END AS kind,
                    CASE
                        WHEN s.id IS NULL THEN -l.balance
+                       WHEN s.amount IS NOT NULL THEN -s.amount
                        ELSE ROUND(-l.balance / s.shares, cur.decimal_places)
                             + CASE WHEN s.rank = 1
                                    THEN -l.balance
@@ -117,9 +122,20 @@ class ClinicReportUnearned(models.Model):
                            ROW_NUMBER() OVER (
                                PARTITION BY rel.invoice_line_id ORDER BY se.id
                            ) AS rank,
-                           COUNT(*) OVER (PARTITION BY rel.invoice_line_id) AS shares
+                           COUNT(*) OVER (PARTITION BY rel.invoice_line_id) AS shares,
+                           NULL::numeric AS amount
                       FROM sale_order_line_invoice_rel rel
                       JOIN clinic_entitlement se ON se.sale_line_id = rel.order_line_id
+                     UNION ALL
+                    SELECT b.move_line_id,
+                           be.id,
+                           be.partner_id,
+                           be.product_id,
+                           ROW_NUMBER() OVER (PARTITION BY b.move_line_id ORDER BY b.id),
+                           NULL,
+                           b.amount
+                      FROM clinic_entitlement_breakage b
+                      JOIN clinic_entitlement be ON be.id = b.entitlement_id
                    ) s ON s.invoice_line_id = l.id AND l.clinic_entitlement_id IS NULL
              WHERE l.parent_state = 'posted'
             """,
