@@ -339,7 +339,7 @@ class ClinicGenerator:
         prepaid_visit.clinic_invoice_id.action_post()
         self.tpl_visit_invoice = prepaid_visit.clinic_invoice_id
         assert self.tpl_visit_invoice.payment_state in ("paid", "in_payment")
-        # an expired package: its breakage entry
+        # an expired package: the job's grouped breakage entry (2 items) and its share
         expired = self.tpl_entitlements[1]
         expired.write(
             {
@@ -348,8 +348,8 @@ class ClinicGenerator:
             }
         )
         env["clinic.entitlement"]._cron_expire()
-        self.tpl_breakage = expired.move_ids.filtered(lambda m: m.clinic_move_kind == "breakage")
-        assert len(self.tpl_breakage) == 1
+        self.tpl_breakage = expired.breakage_ids.move_id
+        assert len(self.tpl_breakage) == 1 and len(self.tpl_breakage.line_ids) == 2
         self.tpl_authorization = env["clinic.authorization"].create(
             {
                 "name": "BENCH-TEMPLATE",
@@ -490,10 +490,17 @@ class ClinicGenerator:
         self.temp(
             "bench_breakage",
             """
-            SELECT e.ent_id, e.partner_id, e.date_expiry + 1 AS move_date, e.unearned AS amount,
-                   nextval('account_move_id_seq') AS move_id
+            SELECT e.ent_id, e.partner_id, e.date_expiry + 1 AS move_date, e.unearned AS amount
               FROM bench_ent e
              WHERE e.state = 'expired' AND e.pkg < 3 AND e.unearned > 0
+            """,
+        )
+        # the daily job's grouped entries: one per day (a day's expiries fit in one batch)
+        self.temp(
+            "bench_breakage_move",
+            """
+            SELECT move_date, SUM(amount) AS amount, nextval('account_move_id_seq') AS move_id
+              FROM bench_breakage GROUP BY move_date
             """,
         )
 
@@ -733,17 +740,33 @@ class ClinicGenerator:
                 "amount_residual_currency": "0",
             },
         )
-        # breakage of the expired invoiced packages
+        # breakage of the expired invoiced packages: a grouped entry per day, itemised
         breakage = self.tpl_breakage
         breakage_src = (
             f"SELECT b.*, b.amount / {sum(breakage.line_ids.mapped('debit'))} AS factor "
-            "FROM bench_breakage b"
+            "FROM bench_breakage_move b"
         )
         self._clone_entry(
             breakage,
             breakage_src,
-            {**self._move_overrides("BBRK"), "clinic_entitlement_id": "s.ent_id"},
-            {**self._line_overrides("BBRK"), "clinic_entitlement_id": "s.ent_id"},
+            {**self._move_overrides("BBRK", partner="NULL::int"), "clinic_entitlement_id": "NULL"},
+            {**self._line_overrides("BBRK", partner="NULL::int"), "clinic_entitlement_id": "NULL"},
+        )
+        share = breakage.clinic_breakage_ids
+        self.clone(
+            "clinic_entitlement_breakage",
+            f"""SELECT b.ent_id, b.amount, m.move_id, l.id AS line_id, {share.id} AS tpl
+                  FROM bench_breakage b
+                  JOIN bench_breakage_move m ON m.move_date = b.move_date
+                  JOIN account_move_line l
+                    ON l.move_id = m.move_id AND l.account_id = {deferred}""",
+            {
+                "id": "nextval('clinic_entitlement_breakage_id_seq')",
+                "entitlement_id": "s.ent_id",
+                "move_id": "s.move_id",
+                "move_line_id": "s.line_id",
+                "amount": "s.amount",
+            },
         )
 
     def _clone_payments(self, payment, source, payment_overrides=None, line_overrides=None):
