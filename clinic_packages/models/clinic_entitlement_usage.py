@@ -19,14 +19,22 @@ class ClinicEntitlementUsage(models.Model):
         index=True,
         ondelete="restrict",
     )
-    partner_id = fields.Many2one(related="entitlement_id.partner_id", store=True, index=True)
-    company_id = fields.Many2one(related="entitlement_id.company_id", store=True, index=True)
+    # precomputed: written by the INSERT of the use, not by an UPDATE after it
+    partner_id = fields.Many2one(
+        related="entitlement_id.partner_id", store=True, index=True, precompute=True
+    )
+    company_id = fields.Many2one(
+        related="entitlement_id.company_id", store=True, index=True, precompute=True
+    )
     currency_id = fields.Many2one(related="entitlement_id.currency_id")
     event_id = fields.Many2one(
         "calendar.event", string="Appointment", index="btree_not_null", ondelete="set null"
     )
     service_product_id = fields.Many2one(
-        related="entitlement_line_id.service_product_id", store=True, string="Service"
+        related="entitlement_line_id.service_product_id",
+        store=True,
+        precompute=True,
+        string="Service",
     )
     user_id = fields.Many2one(
         "res.users",
