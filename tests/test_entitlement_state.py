@@ -147,6 +147,78 @@ class TestExpiry(EntitlementCase):
             self.assertEqual(entitlement.state, "active")
 
 
+class TestReminders(EntitlementCase):
+    """Daily package reminders: N days before expiry with uses not booked, and when the uses
+    left reach the company's threshold; each once, a new expiry date starting them again."""
+
+    def _reminders(self, entitlement):
+        return self.env["mail.activity"].search(
+            [("res_model", "=", "clinic.entitlement"), ("res_id", "=", entitlement.id)],
+            order="id",
+        )
+
+    def _run(self, day):
+        with freeze_time(f"{day} 12:00:00"):
+            self.env["clinic.entitlement"]._cron_reminders()
+
+    def test_expiry_and_running_out_reminders_sent_once(self):
+        self.company.write({"clinic_alert_days": "7,30", "clinic_alert_remaining": 2})
+        self.patient.user_id = self.receptionist
+        with freeze_time("2025-01-01 12:00:00"):
+            entitlement = self._sell_one(self.package_physio8)  # expires 2025-06-30
+            untouched = self._sell_one(self.package_short)  # 2 uses: not "running out"
+            no_expiry = self._sell_one(self.package_forever)
+        untouched.date_expiry = date(2025, 12, 31)
+        self.assertEqual(entitlement.date_expiry, date(2025, 6, 30))
+        self._run("2025-05-30")
+        self.assertFalse(self._reminders(entitlement), "31 days before: nothing due")
+        self._run("2025-05-31")
+        [first] = self._reminders(entitlement)
+        self.assertEqual(first.user_id, self.receptionist)
+        self.assertEqual(first.summary, f"Package {entitlement.name} expires soon")
+        self.assertIn("in 30 day(s), with 8 use(s) not booked yet", str(first.note))
+        self._run("2025-06-01")
+        self.assertEqual(len(self._reminders(entitlement)), 1, "sent once")
+        # six visits booked: 2 uses left to book
+        for _i in range(6):
+            self._book(entitlement)
+        self._run("2025-06-02")
+        reminders = self._reminders(entitlement)
+        self.assertEqual(len(reminders), 2)
+        self.assertEqual(reminders[1].summary, f"Package {entitlement.name} is running out")
+        self.assertIn("has 2 of 8 uses left to book (0 used, 6 booked)", str(reminders[1].note))
+        self._run("2025-06-23")
+        self.assertEqual(len(self._reminders(entitlement)), 3, "7 days before")
+        self._run("2025-06-24")
+        self.assertEqual(len(self._reminders(entitlement)), 3)
+        self.assertEqual(entitlement.reminders_sent, "days:30,days:7,left:2")
+        # extended: the expiry reminders come again for the new date
+        entitlement.date_expiry = date(2025, 9, 30)
+        self.assertEqual(entitlement.reminders_sent, "left:2")
+        self._run("2025-09-23")
+        self.assertEqual(len(self._reminders(entitlement)), 4, "7 and 30 days due: one reminder")
+        self.assertEqual(entitlement.reminders_sent, "days:30,days:7,left:2")
+        # never for a package without expiry nor for one not used yet
+        self.assertFalse(self._reminders(untouched) | self._reminders(no_expiry))
+
+    def test_no_reminder_for_paused_or_fully_booked_expiry(self):
+        self.company.write({"clinic_alert_days": "30", "clinic_alert_remaining": 0})
+        with freeze_time("2025-01-01 12:00:00"):
+            paused = self._sell_one(self.package_physio8)
+            booked = self._sell_one(self.package_short)
+            paused.action_pause()
+        for _i in range(2):
+            self._book(booked)
+        booked.date_expiry = date(2025, 6, 30)
+        self._run("2025-06-15")
+        self.assertFalse(self._reminders(paused), "a paused package does not expire")
+        # every use booked: nothing left to book before expiry, but it ran out
+        [reminder] = self._reminders(booked)
+        self.assertEqual(reminder.summary, f"Package {booked.name} is running out")
+        # the salesperson is reminded when the patient has no responsible user
+        self.assertEqual(reminder.user_id, booked.sale_order_id.user_id)
+
+
 class TestPauseResume(EntitlementCase):
     def test_pause_resume_extends_expiry(self):
         with freeze_time("2025-01-01 12:00:00"):

@@ -1,3 +1,5 @@
+# the mixin first: models inheriting it are built after it
+from . import clinic_reminder_mixin  # isort: skip
 from . import (
     account_move,
     account_move_line,

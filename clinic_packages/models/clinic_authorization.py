@@ -20,7 +20,7 @@ COUNTED_ATTENDANCES = ("arrived", "upcoming")
 class ClinicAuthorization(models.Model):
     _name = "clinic.authorization"
     _description = "Insurance Authorization"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "clinic.reminder.mixin"]
     _order = "date_end desc nulls first, id desc"
     _check_company_auto = True
 
@@ -137,11 +137,6 @@ class ClinicAuthorization(models.Model):
         digits=(16, 1),
         help="Used as a percentage of approved.",
     )
-    reminders_sent = fields.Char(
-        readonly=True,
-        copy=False,
-        help="Reminders already sent, e.g. 'left:2,days:30', so that each one is sent once.",
-    )
     note = fields.Text(string="Notes")
 
     _sql_constraints = [
@@ -254,13 +249,7 @@ class ClinicAuthorization(models.Model):
             if field in vals
         )
         if prefixes and "reminders_sent" not in vals:
-            for authorization in self.filtered("reminders_sent"):
-                keys = [
-                    key
-                    for key in authorization.reminders_sent.split(",")
-                    if not key.startswith(prefixes)
-                ]
-                authorization.reminders_sent = ",".join(keys) or False
+            self._clinic_forget_reminders(prefixes)
         return res
 
     @api.ondelete(at_uninstall=False)
@@ -434,13 +423,11 @@ class ClinicAuthorization(models.Model):
 
     def _clinic_send_reminders(self, threshold, days, today):
         self.ensure_one()
-        sent = set(self.reminders_sent.split(",")) if self.reminders_sent else set()
         reminders = []
-        key = f"left:{threshold}"
-        if self.allowed and self.remaining <= threshold and key not in sent:
-            sent.add(key)
+        if self.allowed and self.remaining <= threshold:
             reminders.append(
                 (
+                    [f"left:{threshold}"],
                     self.env._("Authorization %s is running out", self.name),
                     self.env._(
                         "Authorization %(name)s of %(patient)s has %(left)s of %(allowed)s "
@@ -457,12 +444,11 @@ class ClinicAuthorization(models.Model):
                 )
             )
         if self.date_end:
-            days_left = (self.date_end - today).days
-            due = sorted(d for d in days if 0 <= days_left <= d and f"days:{d}" not in sent)
+            days_left, due = self._clinic_days_due(self.date_end, days, today)
             if due:
-                sent.update(f"days:{d}" for d in due)
                 reminders.append(
                     (
+                        due,
                         self.env._("Authorization %s ends soon", self.name),
                         self.env._(
                             "Authorization %(name)s of %(patient)s ends on %(end)s, in "
@@ -475,19 +461,7 @@ class ClinicAuthorization(models.Model):
                         ),
                     )
                 )
-        if not reminders:
-            return False
-        user = self.partner_id.user_id or self.create_uid
-        for summary, note in reminders:
-            self.activity_schedule(
-                "mail.mail_activity_data_todo",
-                date_deadline=today,
-                summary=summary,
-                note=note,
-                user_id=user.id,
-            )
-        self.reminders_sent = ",".join(sorted(sent))
-        return True
+        return self._clinic_remind(reminders, self.partner_id.user_id or self.create_uid, today)
 
     # ------------------------------------------------------------------ actions
     def action_view_events(self):

@@ -2,6 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.osv import expression
 
 from .product_template import ACTIVATION_SELECTION, BILLING_SELECTION
 
@@ -12,7 +13,7 @@ OPEN_STATES = ("draft", "active", "paused")
 class ClinicEntitlement(models.Model):
     _name = "clinic.entitlement"
     _description = "Patient Package"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "clinic.reminder.mixin"]
     _order = "date_expiry asc nulls last, id desc"
     _check_company_auto = True
 
@@ -377,6 +378,9 @@ class ClinicEntitlement(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
+        if "date_expiry" in vals and "reminders_sent" not in vals:
+            # a new expiry date: its reminders come again
+            self._clinic_forget_reminders(("days:",))
         if "date_expiry" in vals:
             # an extended (or cleared) expiry brings an expired package back
             today = fields.Date.context_today(self)
@@ -534,6 +538,79 @@ class ClinicEntitlement(models.Model):
         remaining = self.search_count(domain) if len(batch) == batch_size else 0
         self.env["ir.cron"]._notify_progress(done=len(batch), remaining=remaining)
         return batch
+
+    @api.model
+    def _cron_reminders(self):
+        """Daily: remind the patient's responsible user (else the order's salesperson, else
+        who created the package) when an active package with uses left is the company's
+        number of days from its expiry, or when its uses left (not booked) reach the
+        company's threshold: time to book the rest, or to offer a new package. Each reminder
+        is sent once per package (a new expiry date starts its reminders again)."""
+        today = fields.Date.context_today(self)
+        for (company,) in self._read_group([("state", "=", "active")], ["company_id"]):
+            days = company._clinic_alert_day_list()
+            conditions = [[("uses_remaining", "<=", company.clinic_alert_remaining)]]
+            if days:
+                conditions.append(
+                    [
+                        ("uses_remaining", ">", 0),
+                        ("date_expiry", ">=", today),
+                        ("date_expiry", "<=", today + relativedelta(days=max(days))),
+                    ]
+                )
+            packages = self.search(
+                expression.AND(
+                    [
+                        [("company_id", "=", company.id), ("state", "=", "active")],
+                        expression.OR(conditions),
+                    ]
+                )
+            )
+            for package in packages:
+                package._clinic_send_reminders(company.clinic_alert_remaining, days, today)
+
+    def _clinic_send_reminders(self, threshold, days, today):
+        self.ensure_one()
+        reminders = []
+        if self.uses_remaining <= threshold and self.uses_remaining < self.uses_total:
+            reminders.append(
+                (
+                    [f"left:{threshold}"],
+                    self.env._("Package %s is running out", self.name),
+                    self.env._(
+                        "Package %(name)s of %(patient)s has %(left)s of %(total)s uses left "
+                        "to book (%(used)s used, %(booked)s booked). Offer a new package if "
+                        "the treatment continues.",
+                        name=self.name,
+                        patient=self.partner_id.name,
+                        left=self.uses_remaining,
+                        total=self.uses_total,
+                        used=self.uses_used,
+                        booked=self.uses_reserved,
+                    ),
+                )
+            )
+        if self.date_expiry and self.uses_remaining > 0:
+            days_left, due = self._clinic_days_due(self.date_expiry, days, today)
+            if due:
+                reminders.append(
+                    (
+                        due,
+                        self.env._("Package %s expires soon", self.name),
+                        self.env._(
+                            "Package %(name)s of %(patient)s expires on %(date)s, in %(days)s "
+                            "day(s), with %(left)s use(s) not booked yet. Book the remaining "
+                            "visits, or extend the expiry date if the clinic agrees.",
+                            name=self.name,
+                            patient=self.partner_id.name,
+                            date=self.date_expiry,
+                            days=days_left,
+                            left=self.uses_remaining,
+                        ),
+                    )
+                )
+        user = self.partner_id.user_id or self.sale_order_id.user_id or self.create_uid
+        return self._clinic_remind(reminders, user, today)
 
     def _clinic_expire(self):
         # no chatter message per package (the state's tracking would log one each, which
