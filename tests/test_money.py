@@ -1,6 +1,6 @@
 """Package money through Odoo accounting: journal items asserted, nothing created or lost."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from odoo import Command
 from odoo.exceptions import UserError
@@ -239,6 +239,32 @@ class TestExpiry(MoneyCase):
             [("entitlement_id", "in", (first | second | unused).ids)], [], ["amount:sum"]
         )[0][0]
         self.assertAlmostEqual(unearned, 1200.0, 2)
+
+    def test_expiry_queries_do_not_grow_with_the_batch(self):
+        """The job reads the money of a batch in grouped queries and posts one entry per
+        batch: expiring 8 packages takes the queries of expiring 2 (after a first run that
+        fills the caches every run has)."""
+
+        def measure(packages, day):
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            with freeze_time(day):
+                expired = self.env["clinic.entitlement"]._cron_expire()
+                self.env.flush_all()
+            self.assertEqual(expired, packages)
+            return self.cr.sql_log_count - before
+
+        counts = []
+        for qty, expiry in ((1, date(2026, 3, 3)), (2, date(2026, 3, 5)), (8, date(2026, 3, 7))):
+            order = self._clinic_sell(self.package_physio8, qty=qty)
+            order._create_invoices().action_post()
+            packages = order.clinic_entitlement_ids
+            packages.write({"date_expiry": expiry})
+            counts.append(measure(packages, expiry + timedelta(days=1)))
+            self.assertEqual(len(packages.breakage_ids.move_id), 1)
+            self.assertEqual(set(packages.breakage_ids.mapped("amount")), {1600.0})
+        self.assertEqual(counts[1], counts[2], f"queries for 1, 2 and 8 packages: {counts}")
 
     def test_cron_works_in_batches(self):
         entitlements = self._clinic_sell(self.package_physio8, qty=5).clinic_entitlement_ids
