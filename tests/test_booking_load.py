@@ -160,4 +160,4 @@ class TestBookingConcurrency(ClinicConcurrencyCase):
 
 # queries to book a visit with package redemption, whatever the patient's history (31: the
 # look-up of the patient's insurance authorizations is one of them)
-BOOKING_QUERIES = 30
+BOOKING_QUERIES = 29

@@ -103,6 +103,8 @@ class CalendarEvent(models.Model):
     # ------------------------------------------------------------------ computes
     @api.depends("clinic_service_id", "duration", "allday")
     def _compute_clinic_units(self):
+        # both unit fields of the services' templates in one query
+        self.clinic_service_id.product_tmpl_id.fetch(["clinic_units", "clinic_unit_minutes"])
         for event in self:
             service = event.clinic_service_id
             if not service:
