@@ -243,30 +243,13 @@ class ClinicEntitlement(models.Model):
             )
             return currency.round(sign * sum(selected.mapped("balance")))
 
-        # its share of grouped expiry entries (on the unearned account, or the receivable)
-        grouped = currency.round(
-            sum(
-                self.sudo()
-                .breakage_ids.filtered(lambda b: b.move_id.state == "posted")
-                .mapped("amount")
-            )
-        )
-        breakage = total("breakage", breakage_account) + grouped
+        # billed and held on the unearned account, its shares of grouped expiry entries
+        deferred_money = self._clinic_deferred_money()[self.id]
+        breakage = total("breakage", breakage_account) + deferred_money["grouped"]
         if self.billing_mode == "package_invoice":
-            invoice_lines = self.sale_line_id.sudo().invoice_lines.filtered(
-                lambda line: (
-                    line.parent_state == "posted"
-                    and line.account_id == deferred
-                    and not line.move_id.clinic_entitlement_id
-                )
-            )
-            shares = max(int(self.sale_line_id.sudo().product_uom_qty), 1)
-            billed = currency.round(-sum(invoice_lines.mapped("balance")) / shares)
+            billed, unearned = deferred_money["billed"], deferred_money["unearned"]
             recognised = total("recognition", exclude=deferred)
             refunded = total("refund", deferred, sign=1)
-            # what the unearned account holds for this package
-            on_deferred = lines.filtered(lambda line: line.account_id == deferred)
-            unearned = currency.round(billed - sum(on_deferred.mapped("balance")) - grouped)
         else:
             payments = self.sudo().payment_ids.filtered(lambda p: p.state in ("in_process", "paid"))
             inbound = payments.filtered(lambda p: p.payment_type == "inbound")
@@ -633,11 +616,11 @@ class ClinicEntitlement(models.Model):
             return self.env["account.move"]
         company = self.company_id.ensure_one()
         deferred, breakage, journal = company._clinic_accounting()
-        unearned = self._clinic_unearned_batch()
+        money = self._clinic_deferred_money()
         shares = {
-            e: unearned[e.id]
+            e: money[e.id]["unearned"]
             for e in self
-            if company.currency_id.compare_amounts(unearned[e.id], 0) > 0
+            if company.currency_id.compare_amounts(money[e.id]["unearned"], 0) > 0
         }
         if not shares:
             return self.env["account.move"]
@@ -690,56 +673,65 @@ class ClinicEntitlement(models.Model):
         )
         return move
 
-    def _clinic_unearned_batch(self):
-        """{id: unearned} of packages invoiced at sale, in three grouped queries: what
-        `_clinic_money()` says, for a whole batch of the expiry job."""
-        deferred_accounts = self.company_id.clinic_deferred_account_id
-        sale_lines = self.sale_line_id.sudo()
-        invoiced = dict(
-            self.env["account.move.line"]
-            .sudo()
-            ._read_group(
-                [
-                    ("sale_line_ids", "in", sale_lines.ids),
-                    ("parent_state", "=", "posted"),
-                    ("account_id", "in", deferred_accounts.ids),
-                    ("move_id.clinic_entitlement_id", "=", False),
-                ],
-                ["sale_line_ids"],
-                ["balance:sum"],
+    def _clinic_deferred_money(self):
+        """{id: {billed, unearned, grouped}} in at most three grouped queries, whatever the
+        number of packages: for a package invoiced at sale, its share of its sale line's
+        posted invoices on the unearned account (billed) and what that account still holds
+        for it (unearned); for any package, its shares of posted grouped expiry entries
+        (grouped). `_clinic_money()` reads it for one package, the expiry job for a batch."""
+        invoiced_packages = self.filtered(lambda e: e.billing_mode == "package_invoice")
+        deferred_accounts = invoiced_packages.company_id.clinic_deferred_account_id
+        sale_lines = invoiced_packages.sale_line_id.sudo()
+        saved = self.filtered("id")  # a package being created has no ledger yet
+        saved_invoiced = saved & invoiced_packages
+        Line = self.env["account.move.line"].sudo()
+        invoiced, own, grouped = {}, {}, {}
+        if sale_lines:
+            invoiced = dict(
+                Line._read_group(
+                    [
+                        ("sale_line_ids", "in", sale_lines.ids),
+                        ("parent_state", "=", "posted"),
+                        ("account_id", "in", deferred_accounts.ids),
+                        ("move_id.clinic_entitlement_id", "=", False),
+                    ],
+                    ["sale_line_ids"],
+                    ["balance:sum"],
+                )
             )
-        )
-        own = dict(
-            self.env["account.move.line"]
-            .sudo()
-            ._read_group(
-                [
-                    ("clinic_entitlement_id", "in", self.ids),
-                    ("parent_state", "=", "posted"),
-                    ("account_id", "in", deferred_accounts.ids),
-                ],
-                ["clinic_entitlement_id"],
-                ["balance:sum"],
+        if saved_invoiced:
+            own = dict(
+                Line._read_group(
+                    [
+                        ("clinic_entitlement_id", "in", saved_invoiced.ids),
+                        ("parent_state", "=", "posted"),
+                        ("account_id", "in", deferred_accounts.ids),
+                    ],
+                    ["clinic_entitlement_id"],
+                    ["balance:sum"],
+                )
             )
-        )
-        grouped = dict(
-            self.env["clinic.entitlement.breakage"]
-            .sudo()
-            ._read_group(
-                [("entitlement_id", "in", self.ids), ("move_id.state", "=", "posted")],
-                ["entitlement_id"],
-                ["amount:sum"],
+        if saved:
+            grouped = dict(
+                self.env["clinic.entitlement.breakage"]
+                .sudo()
+                ._read_group(
+                    [("entitlement_id", "in", saved.ids), ("move_id.state", "=", "posted")],
+                    ["entitlement_id"],
+                    ["amount:sum"],
+                )
             )
-        )
         result = {}
         for entitlement in self:
             currency = entitlement.currency_id
-            sale_line = entitlement.sale_line_id
-            shares = max(int(sale_line.sudo().product_uom_qty), 1)
-            billed = currency.round(-invoiced.get(sale_line, 0.0) / shares) if sale_line else 0.0
-            result[entitlement.id] = currency.round(
-                billed - own.get(entitlement, 0.0) - grouped.get(entitlement, 0.0)
-            )
+            broken = currency.round(grouped.get(entitlement, 0.0))
+            billed = unearned = 0.0
+            if entitlement in invoiced_packages:
+                sale_line = entitlement.sale_line_id.sudo()
+                shares = max(int(sale_line.product_uom_qty), 1)
+                billed = currency.round(-invoiced.get(sale_line, 0.0) / shares)
+                unearned = currency.round(billed - own.get(entitlement, 0.0) - broken)
+            result[entitlement.id] = {"billed": billed, "unearned": unearned, "grouped": broken}
         return result
 
     # ------------------------------------------------------------------ accounting
