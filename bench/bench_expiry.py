@@ -35,7 +35,9 @@ import statistics
 import time
 from datetime import datetime, timedelta
 
-from odoo import Command, api, fields, release
+from sqlcopy import TemplateCopier, log
+
+from odoo import Command, api, release
 
 COUNT = int(os.environ.get("BENCH_EXPIRY_COUNT", "100000"))
 PER_PATIENT = int(os.environ.get("BENCH_EXPIRY_PER_PATIENT", "50"))
@@ -49,63 +51,7 @@ TARGET_S = 60.0  # for TARGET_COUNT packages
 TARGET_COUNT = 100_000
 
 
-def log(message):
-    print(f"[bench] {message}", flush=True)
-
-
-class ExpiryGenerator:
-    def __init__(self, env):
-        self.env = env
-        self.cr = env.cr
-        self.today = fields.Date.context_today(env["res.users"])
-        self.counts = {}
-
-    # -------------------------------------------------------------- helpers
-    def sql(self, query, params=None):
-        # without parameters, a '%' in the query is the modulo operator
-        self.cr.execute(query, params or None)
-        return self.cr.rowcount
-
-    def value(self, query, params=None):
-        self.cr.execute(query, params or None)
-        return self.cr.fetchone()[0]
-
-    def columns(self, table):
-        self.cr.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_schema = 'public' AND table_name = %s ORDER BY ordinal_position",
-            [table],
-        )
-        return [name for (name,) in self.cr.fetchall()]
-
-    def clone(self, table, source, overrides):
-        """For each row `s` of the query `source`, copy the row `s.tpl` of `table` (the
-        template, `t`) with the columns of `overrides` (SQL expressions) replaced."""
-        columns = self.columns(table)
-        unknown = set(overrides) - set(columns)
-        assert not unknown, f"{table} has no column {unknown}"
-        exprs = []
-        for column in columns:
-            if column in overrides:
-                exprs.append(overrides[column])
-            elif column in ("create_date", "write_date"):
-                exprs.append("now() AT TIME ZONE 'UTC'")
-            else:
-                exprs.append(f't."{column}"')
-        names = ", ".join(f'"{column}"' for column in columns)
-        count = self.sql(
-            f'INSERT INTO "{table}" ({names}) SELECT {", ".join(exprs)} '
-            f'FROM ({source}) s JOIN "{table}" t ON t.id = s.tpl'
-        )
-        self.counts[table] = self.counts.get(table, 0) + count
-        return count
-
-    def temp(self, name, query, params=None):
-        self.sql(f"DROP TABLE IF EXISTS {name}")
-        count = self.sql(f"CREATE TEMP TABLE {name} AS {query}", params)
-        self.sql(f"ANALYZE {name}")
-        return count
-
+class ExpiryGenerator(TemplateCopier):
     # -------------------------------------------------------------- build
     def build(self):
         started = time.perf_counter()

@@ -21,6 +21,8 @@ drop_db "$DB"
 odoo_bin -d "$DB" -i clinic_packages --without-demo=all --stop-after-init --log-level=warn
 
 say "benchmark: $NAME"
-# `shell` must come first on odoo-bin's command line (odoo_bin puts -c before it)
-"$VENV/bin/python" "$ODOO_SRC/odoo-bin" shell -c "$ODOO_CONF" -d "$DB" --log-level=warn \
+# `shell` must come first on odoo-bin's command line (odoo_bin puts -c before it); bench/ on
+# the Python path for the generators' shared module (sqlcopy.py)
+PYTHONPATH="$REPO_DIR/bench${PYTHONPATH:+:$PYTHONPATH}" \
+    "$VENV/bin/python" "$ODOO_SRC/odoo-bin" shell -c "$ODOO_CONF" -d "$DB" --log-level=warn \
     --no-http <"$SCRIPT"
