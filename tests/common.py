@@ -88,6 +88,19 @@ class ClinicTestMixin:
         cls.patient_2 = env["res.partner"].create({"name": "James Carter"})
 
     @classmethod
+    def _clinic_other_company(cls, login, groups="clinic_packages.group_clinic_user"):
+        """A second company, "Clinic B", and a user of that company alone."""
+        company = cls.env["res.company"].create({"name": "Clinic B"})
+        user = new_test_user(
+            cls.env,
+            login=login,
+            groups=groups,
+            company_id=company.id,
+            company_ids=[Command.set(company.ids)],
+        )
+        return company, user
+
+    @classmethod
     def _clinic_package(cls, name, price, lines, **values):
         return cls.env["product.product"].create(
             {

@@ -571,14 +571,7 @@ class TestAuthorizationCompanies(AuthorizationCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company_b = cls.env["res.company"].create({"name": "Clinic B"})
-        cls.user_b = new_test_user(
-            cls.env,
-            login="clinic_auth_user_b",
-            groups="clinic_packages.group_clinic_user",
-            company_id=cls.company_b.id,
-            company_ids=[Command.set(cls.company_b.ids)],
-        )
+        cls.company_b, cls.user_b = cls._clinic_other_company("clinic_auth_user_b")
 
     def test_each_company_sees_and_uses_its_own(self):
         auth_a = self._authorize(name="A-1")

@@ -543,14 +543,7 @@ class TestAuthorizationReport(ClinicCase):
 
 class TestReportCompanies(ClinicCase):
     def test_other_company_rows_are_hidden(self):
-        company_b = self.env["res.company"].create({"name": "Clinic B"})
-        user_b = new_test_user(
-            self.env,
-            login="clinic_report_user_b",
-            groups="clinic_packages.group_clinic_user",
-            company_id=company_b.id,
-            company_ids=[Command.set(company_b.ids)],
-        )
+        company_b, user_b = self._clinic_other_company("clinic_report_user_b")
         entitlement = self._clinic_sell(self.package_physio8).clinic_entitlement_ids
         Report = self.env["clinic.report.package.sales"]
         self.assertEqual(Report.search([]).entitlement_id, entitlement)

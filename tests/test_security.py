@@ -11,13 +11,9 @@ class TestMultiCompany(ClinicCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.company_b = cls.env["res.company"].create({"name": "Clinic B"})
-        cls.user_b = new_test_user(
-            cls.env,
-            login="clinic_user_b",
+        cls.company_b, cls.user_b = cls._clinic_other_company(
+            "clinic_user_b",
             groups="clinic_packages.group_clinic_user,sales_team.group_sale_salesman",
-            company_id=cls.company_b.id,
-            company_ids=[Command.set(cls.company_b.ids)],
         )
         cls.user_ab = new_test_user(
             cls.env,
