@@ -74,6 +74,8 @@ ensure_system() {
     "$PYTHON" -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
     # the browser tours (tests/test_tours.py) drive; Odoo finds it on PATH
     command -v chromium >/dev/null || missing+=(chromium)
+    # PDF reports (the package statement); Odoo finds it on PATH
+    command -v wkhtmltopdf >/dev/null || missing+=(wkhtmltopdf)
     if [ ${#missing[@]} -gt 0 ]; then
         command -v apt-get >/dev/null || die "Install these (Debian names): ${missing[*]}"
         say "installing system packages: ${missing[*]}"

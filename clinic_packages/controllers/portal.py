@@ -1,10 +1,15 @@
+import re
+
 from odoo import http
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
-from odoo.http import request
+from odoo.exceptions import AccessError, MissingError
+from odoo.http import content_disposition, request
 
 # past visits listed under the packages, most recent first
 VISITS_SHOWN = 50
+# the statement of chosen packages, one per patient (also printed from packages in the back office)
+STATEMENT_REPORT = "clinic_packages.action_report_entitlement_statement"
 
 
 class ClinicPortal(CustomerPortal):
@@ -72,15 +77,51 @@ class ClinicPortal(CustomerPortal):
 
     @http.route(["/my/packages/statement"], type="http", auth="user", website=True)
     def portal_my_package_statement(self, report_type="pdf", download=False, **kw):
-        """The patient's package statement (PDF, or HTML with report_type=html)."""
-        partner = request.env.user.partner_id
-        if not request.env["clinic.entitlement"].search_count(
-            self._clinic_packages_domain(partner), limit=1
-        ):
+        """The statement of every package listed on /my/packages (PDF, or HTML with
+        report_type=html). The packages are searched as the user: the portal record rules keep
+        the patient to their own."""
+        entitlements = request.env["clinic.entitlement"].search(
+            self._clinic_packages_domain(request.env.user.partner_id)
+        )
+        if not entitlements:
             return request.redirect("/my/packages")
         return self._show_report(
-            model=partner.sudo(),
+            model=entitlements.sudo(),
             report_type=report_type,
-            report_ref="clinic_packages.action_report_package_statement",
+            report_ref=STATEMENT_REPORT,
             download=download,
         )
+
+    @http.route(
+        ["/my/packages/<int:entitlement_id>/statement"], type="http", auth="user", website=True
+    )
+    def portal_my_package_statement_one(
+        self, entitlement_id, report_type="pdf", download=False, **kw
+    ):
+        """The statement of one package; another patient's package (or none) goes back to
+        /my/packages."""
+        try:
+            entitlement_sudo = self._document_check_access("clinic.entitlement", entitlement_id)
+        except (AccessError, MissingError):
+            return request.redirect("/my/packages")
+        return self._show_report(
+            model=entitlement_sudo,
+            report_type=report_type,
+            report_ref=STATEMENT_REPORT,
+            download=download,
+        )
+
+    def _get_http_headers(self, model, report_type, report, download):
+        # the portal names a PDF after model._get_report_base_filename(), which only portal
+        # documents (portal.mixin) have: packages are not such documents
+        if model._name != "clinic.entitlement" or report_type != "pdf":
+            return super()._get_http_headers(model, report_type, report, download)
+        subject = model.name if len(model) == 1 else model.partner_id[:1].name
+        filename = "{}.pdf".format(re.sub(r"\W+", "_", f"Package Statement {subject or ''}"))
+        return {
+            "Content-Type": "application/pdf",
+            "Content-Length": len(report),
+            "Content-Disposition": content_disposition(
+                filename, disposition_type="attachment" if download else "inline"
+            ),
+        }
