@@ -1,3 +1,4 @@
+from . import clinic_report_mixin  # isort: skip
 from . import (
     clinic_report_authorization,
     clinic_report_dashboard,

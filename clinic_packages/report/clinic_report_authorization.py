@@ -7,6 +7,7 @@ class ClinicReportAuthorization(models.Model):
     utilization, by patient, payer and period (TheraNest's authorization utilization)."""
 
     _name = "clinic.report.authorization"
+    _inherit = ["clinic.report.mixin"]
     _description = "Authorization Utilization"
     _auto = False
     _rec_name = "name"
@@ -68,30 +69,32 @@ class ClinicReportAuthorization(models.Model):
     def _selection_state(self):
         return self._authorization_selection("state")
 
-    @property
-    def _table_query(self):
+    def _select(self):
+        """The columns: the authorization's (`a`) own stored figures."""
         return SQL(
             """
-            SELECT a.id AS id,
-                   a.id AS authorization_id,
-                   a.name AS name,
-                   a.partner_id AS partner_id,
-                   a.payer_id AS payer_id,
-                   a.company_id AS company_id,
-                   a.auth_type AS auth_type,
-                   a.priority AS priority,
-                   a.state AS state,
-                   a.date_start AS date_start,
-                   a.date_end AS date_end,
-                   COALESCE(a.allowed, 0) AS allowed,
-                   COALESCE(a.used, 0) AS used,
-                   COALESCE(a.scheduled, 0) AS scheduled,
-                   COALESCE(a.remaining, 0) AS remaining,
-                   COALESCE(a.utilization, 0.0) AS utilization,
-                   1 AS nbr
-              FROM clinic_authorization a
+            a.id AS id,
+            a.id AS authorization_id,
+            a.name AS name,
+            a.partner_id AS partner_id,
+            a.payer_id AS payer_id,
+            a.company_id AS company_id,
+            a.auth_type AS auth_type,
+            a.priority AS priority,
+            a.state AS state,
+            a.date_start AS date_start,
+            a.date_end AS date_end,
+            COALESCE(a.allowed, 0) AS allowed,
+            COALESCE(a.used, 0) AS used,
+            COALESCE(a.scheduled, 0) AS scheduled,
+            COALESCE(a.remaining, 0) AS remaining,
+            COALESCE(a.utilization, 0.0) AS utilization,
+            1 AS nbr
             """
         )
+
+    def _from(self):
+        return SQL("clinic_authorization a")
 
     def action_open_authorization(self):
         self.ensure_one()

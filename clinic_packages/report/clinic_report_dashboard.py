@@ -11,6 +11,7 @@ class ClinicReportDashboard(models.Model):
     month, packages expiring in the next 30 days and the unearned revenue balance."""
 
     _name = "clinic.report.dashboard"
+    _inherit = ["clinic.report.mixin"]
     _description = "Clinic Dashboard"
     _auto = False
     _rec_name = "company_id"
@@ -47,36 +48,39 @@ class ClinicReportDashboard(models.Model):
             "horizon": today + relativedelta(days=EXPIRY_HORIZON_DAYS),
         }
 
-    @property
-    def _table_query(self):
+    def _select(self):
+        """The columns: one number per subquery on the company (`c`), at the dates of
+        `_clinic_dates`."""
         return SQL(
             """
-            SELECT c.id AS id,
-                   c.id AS company_id,
-                   c.currency_id AS currency_id,
-                   (SELECT COUNT(*)
-                      FROM clinic_entitlement e
-                     WHERE e.company_id = c.id AND e.state = 'active') AS active_count,
-                   (SELECT COUNT(*)
-                      FROM clinic_entitlement_usage u
-                     WHERE u.company_id = c.id
-                       AND u.state = 'consumed'
-                       AND u.date >= %(month_start)s
-                       AND u.date < %(next_month)s) AS uses_month,
-                   (SELECT COUNT(*)
-                      FROM clinic_entitlement e
-                     WHERE e.company_id = c.id
-                       AND e.state = 'active'
-                       AND e.date_expiry <= %(horizon)s) AS expiring_count,
-                   COALESCE((SELECT -SUM(l.balance)
-                               FROM account_move_line l
-                              WHERE l.account_id = c.clinic_deferred_account_id
-                                AND l.company_id = c.id
-                                AND l.parent_state = 'posted'), 0.0) AS unearned_balance
-              FROM res_company c
+            c.id AS id,
+            c.id AS company_id,
+            c.currency_id AS currency_id,
+            (SELECT COUNT(*)
+               FROM clinic_entitlement e
+              WHERE e.company_id = c.id AND e.state = 'active') AS active_count,
+            (SELECT COUNT(*)
+               FROM clinic_entitlement_usage u
+              WHERE u.company_id = c.id
+                AND u.state = 'consumed'
+                AND u.date >= %(month_start)s
+                AND u.date < %(next_month)s) AS uses_month,
+            (SELECT COUNT(*)
+               FROM clinic_entitlement e
+              WHERE e.company_id = c.id
+                AND e.state = 'active'
+                AND e.date_expiry <= %(horizon)s) AS expiring_count,
+            COALESCE((SELECT -SUM(l.balance)
+                        FROM account_move_line l
+                       WHERE l.account_id = c.clinic_deferred_account_id
+                         AND l.company_id = c.id
+                         AND l.parent_state = 'posted'), 0.0) AS unearned_balance
             """,
             **self._clinic_dates(),
         )
+
+    def _from(self):
+        return SQL("res_company c")
 
     def _clinic_open(self, xmlid, context=None, domain=None):
         self.ensure_one()

@@ -7,6 +7,7 @@ class ClinicReportPackageSales(models.Model):
     left of it. Jane's "Package Sales" report, on Odoo's sale orders."""
 
     _name = "clinic.report.package.sales"
+    _inherit = ["clinic.report.mixin"]
     _description = "Package Sales Analysis"
     _auto = False
     _rec_name = "name"
@@ -67,45 +68,56 @@ class ClinicReportPackageSales(models.Model):
     def _selection_billing_mode(self):
         return self.env["clinic.entitlement"]._fields["billing_mode"].selection
 
-    @property
-    def _table_query(self):
+    def _select(self):
+        """The columns: the package (`e`), its product (`pp`), its company's currency (`c`),
+        its sale order's date and salesperson (`so`), whether it has expired by today and the
+        date of its last use consumed."""
         today = fields.Date.context_today(self)
         return SQL(
             """
-            SELECT e.id AS id,
-                   e.id AS entitlement_id,
-                   e.name AS name,
-                   COALESCE(so.date_order, e.create_date) AS date,
-                   e.product_id AS product_id,
-                   pp.product_tmpl_id AS product_tmpl_id,
-                   e.partner_id AS partner_id,
-                   so.user_id AS user_id,
-                   e.sale_order_id AS sale_order_id,
-                   e.company_id AS company_id,
-                   c.currency_id AS currency_id,
-                   e.state AS state,
-                   e.billing_mode AS billing_mode,
-                   e.amount_total AS amount_total,
-                   e.amount_untaxed AS amount_untaxed,
-                   e.uses_total AS uses_total,
-                   e.uses_used AS uses_used,
-                   e.uses_reserved AS uses_reserved,
-                   e.uses_remaining AS uses_remaining,
-                   (e.state = 'expired'
-                    OR COALESCE(e.date_expiry < %(today)s, FALSE)) AS is_expired,
-                   e.date_expiry AS date_expiry,
-                   (SELECT MAX(u.date)
-                      FROM clinic_entitlement_usage u
-                     WHERE u.entitlement_id = e.id AND u.state = 'consumed') AS date_last_visit,
-                   1 AS nbr
-              FROM clinic_entitlement e
-         LEFT JOIN product_product pp ON pp.id = e.product_id
-         LEFT JOIN res_company c ON c.id = e.company_id
-         LEFT JOIN sale_order so ON so.id = e.sale_order_id
-             WHERE e.state != 'cancelled'
+            e.id AS id,
+            e.id AS entitlement_id,
+            e.name AS name,
+            COALESCE(so.date_order, e.create_date) AS date,
+            e.product_id AS product_id,
+            pp.product_tmpl_id AS product_tmpl_id,
+            e.partner_id AS partner_id,
+            so.user_id AS user_id,
+            e.sale_order_id AS sale_order_id,
+            e.company_id AS company_id,
+            c.currency_id AS currency_id,
+            e.state AS state,
+            e.billing_mode AS billing_mode,
+            e.amount_total AS amount_total,
+            e.amount_untaxed AS amount_untaxed,
+            e.uses_total AS uses_total,
+            e.uses_used AS uses_used,
+            e.uses_reserved AS uses_reserved,
+            e.uses_remaining AS uses_remaining,
+            (e.state = 'expired'
+             OR COALESCE(e.date_expiry < %(today)s, FALSE)) AS is_expired,
+            e.date_expiry AS date_expiry,
+            (SELECT MAX(u.date)
+               FROM clinic_entitlement_usage u
+              WHERE u.entitlement_id = e.id AND u.state = 'consumed') AS date_last_visit,
+            1 AS nbr
             """,
             today=today,
         )
+
+    def _from(self):
+        return SQL(
+            """
+            clinic_entitlement e
+            LEFT JOIN product_product pp ON pp.id = e.product_id
+            LEFT JOIN res_company c ON c.id = e.company_id
+            LEFT JOIN sale_order so ON so.id = e.sale_order_id
+            """
+        )
+
+    def _where(self):
+        """Every package sold, but the cancelled ones."""
+        return SQL("e.state != 'cancelled'")
 
     def action_open_entitlement(self):
         self.ensure_one()

@@ -15,6 +15,7 @@ class ClinicReportUnappliedCredit(models.Model):
     the package a prepayment is for."""
 
     _name = "clinic.report.unapplied.credit"
+    _inherit = ["clinic.report.mixin"]
     _description = "Unapplied Patient Credit"
     _auto = False
     _rec_name = "move_id"
@@ -62,48 +63,64 @@ class ClinicReportUnappliedCredit(models.Model):
     age_bucket = fields.Selection(AGE_BUCKETS, string="Age", readonly=True)
     nbr = fields.Integer(string="# Credits", readonly=True)
 
-    @property
-    def _table_query(self):
+    def _select(self):
+        """The columns: the journal item (`l`), where its credit comes from (payment or credit
+        note, `m`), the package a payment prepays (`pay`, `ent`), the patient (the commercial
+        partner, `p`) and its age today."""
         today = fields.Date.context_today(self)
         return SQL(
             """
-            SELECT l.id AS id,
-                   l.id AS move_line_id,
-                   l.move_id AS move_id,
-                   l.payment_id AS payment_id,
-                   pay.clinic_entitlement_id AS entitlement_id,
-                   ent.product_id AS product_id,
-                   COALESCE(p.commercial_partner_id, l.partner_id) AS partner_id,
-                   l.company_id AS company_id,
-                   l.company_currency_id AS currency_id,
-                   l.account_id AS account_id,
-                   l.journal_id AS journal_id,
-                   l.date AS date,
-                   CASE
-                       WHEN l.payment_id IS NOT NULL THEN 'payment'
-                       WHEN m.move_type = 'out_refund' THEN 'credit_note'
-                       ELSE 'entry'
-                   END AS origin,
-                   -l.balance AS amount_original,
-                   -l.amount_residual AS amount_residual,
-                   %(today)s - l.date AS age_days,
-                   CASE
-                       WHEN %(today)s - l.date <= 30 THEN '0_30'
-                       WHEN %(today)s - l.date <= 60 THEN '31_60'
-                       WHEN %(today)s - l.date <= 90 THEN '61_90'
-                       ELSE '91_plus'
-                   END AS age_bucket,
-                   1 AS nbr
-              FROM account_move_line l
-              JOIN account_account a ON a.id = l.account_id
-              JOIN account_move m ON m.id = l.move_id
-         LEFT JOIN account_payment pay ON pay.id = l.payment_id
-         LEFT JOIN clinic_entitlement ent ON ent.id = pay.clinic_entitlement_id
-         LEFT JOIN res_partner p ON p.id = l.partner_id
-             WHERE a.account_type = 'asset_receivable'
-               AND l.parent_state = 'posted'
-               AND (l.reconciled IS NULL OR l.reconciled = FALSE OR l.reconciled IS NOT TRUE)
-               AND l.amount_residual < 0
+            l.id AS id,
+            l.id AS move_line_id,
+            l.move_id AS move_id,
+            l.payment_id AS payment_id,
+            pay.clinic_entitlement_id AS entitlement_id,
+            ent.product_id AS product_id,
+            COALESCE(p.commercial_partner_id, l.partner_id) AS partner_id,
+            l.company_id AS company_id,
+            l.company_currency_id AS currency_id,
+            l.account_id AS account_id,
+            l.journal_id AS journal_id,
+            l.date AS date,
+            CASE
+                WHEN l.payment_id IS NOT NULL THEN 'payment'
+                WHEN m.move_type = 'out_refund' THEN 'credit_note'
+                ELSE 'entry'
+            END AS origin,
+            -l.balance AS amount_original,
+            -l.amount_residual AS amount_residual,
+            %(today)s - l.date AS age_days,
+            CASE
+                WHEN %(today)s - l.date <= 30 THEN '0_30'
+                WHEN %(today)s - l.date <= 60 THEN '31_60'
+                WHEN %(today)s - l.date <= 90 THEN '61_90'
+                ELSE '91_plus'
+            END AS age_bucket,
+            1 AS nbr
             """,
             today=today,
+        )
+
+    def _from(self):
+        return SQL(
+            """
+            account_move_line l
+            JOIN account_account a ON a.id = l.account_id
+            JOIN account_move m ON m.id = l.move_id
+            LEFT JOIN account_payment pay ON pay.id = l.payment_id
+            LEFT JOIN clinic_entitlement ent ON ent.id = pay.clinic_entitlement_id
+            LEFT JOIN res_partner p ON p.id = l.partner_id
+            """
+        )
+
+    def _where(self):
+        """The open credit on receivable accounts of posted entries (what Odoo offers as
+        outstanding credits)."""
+        return SQL(
+            """
+            a.account_type = 'asset_receivable'
+            AND l.parent_state = 'posted'
+            AND (l.reconciled IS NULL OR l.reconciled = FALSE OR l.reconciled IS NOT TRUE)
+            AND l.amount_residual < 0
+            """
         )

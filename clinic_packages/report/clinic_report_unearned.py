@@ -21,6 +21,7 @@ class ClinicReportUnearned(models.Model):
     """
 
     _name = "clinic.report.unearned"
+    _inherit = ["clinic.report.mixin"]
     _description = "Unearned Package Revenue"
     _auto = False
     _rec_name = "move_id"
@@ -72,8 +73,44 @@ class ClinicReportUnearned(models.Model):
         "the revenue still owed in visits.",
     )
 
-    @property
-    def _table_query(self):
+    def _select(self):
+        """The columns: the journal item (`l`), its package (its own, `e`, or its share of the
+        packages of its sale line or grouped expiry entry, `s`) and the kind of its entry
+        (`m`). The amount of a share is its breakage amount, or the item split equally between
+        the packages of the sale line, the first one taking the rounding remainder."""
+        return SQL(
+            """
+            l.id::bigint * %(factor)s + COALESCE(s.rank, 0) AS id,
+            l.id AS move_line_id,
+            l.move_id AS move_id,
+            l.date AS date,
+            COALESCE(s.id, e.id) AS entitlement_id,
+            COALESCE(s.product_id, e.product_id) AS product_id,
+            COALESCE(s.partner_id, e.partner_id, l.partner_id) AS partner_id,
+            l.company_id AS company_id,
+            l.company_currency_id AS currency_id,
+            l.account_id AS account_id,
+            CASE
+                WHEN m.clinic_move_kind IS NOT NULL THEN m.clinic_move_kind
+                WHEN m.move_type = 'out_invoice' THEN 'invoice'
+                WHEN m.move_type = 'out_refund' THEN 'credit_note'
+                ELSE 'other'
+            END AS kind,
+            CASE
+                WHEN s.id IS NULL THEN -l.balance
+                WHEN s.amount IS NOT NULL THEN -s.amount
+                ELSE ROUND(-l.balance / s.shares, cur.decimal_places)
+                     + CASE WHEN s.rank = 1
+                            THEN -l.balance
+                                 - ROUND(-l.balance / s.shares, cur.decimal_places)
+                                   * s.shares
+                            ELSE 0 END
+            END AS amount
+            """,
+            factor=ID_FACTOR,
+        )
+
+    def _from(self):
         # One pass over the account's items: an item without package of its own is joined to
         # the packages of its sale line, or to the packages of a grouped expiry entry with
         # their amounts (one row each, `s`), any other item keeps one row.
@@ -82,62 +119,50 @@ class ClinicReportUnearned(models.Model):
         # exists) so that PostgreSQL leaves it out when the movement kind is not asked for.
         return SQL(
             """
-            SELECT l.id::bigint * %(factor)s + COALESCE(s.rank, 0) AS id,
-                   l.id AS move_line_id,
-                   l.move_id AS move_id,
-                   l.date AS date,
-                   COALESCE(s.id, e.id) AS entitlement_id,
-                   COALESCE(s.product_id, e.product_id) AS product_id,
-                   COALESCE(s.partner_id, e.partner_id, l.partner_id) AS partner_id,
-                   l.company_id AS company_id,
-                   l.company_currency_id AS currency_id,
-                   l.account_id AS account_id,
-                   CASE
-                       WHEN m.clinic_move_kind IS NOT NULL THEN m.clinic_move_kind
-                       WHEN m.move_type = 'out_invoice' THEN 'invoice'
-                       WHEN m.move_type = 'out_refund' THEN 'credit_note'
-                       ELSE 'other'
-                   END AS kind,
-                   CASE
-                       WHEN s.id IS NULL THEN -l.balance
-                       WHEN s.amount IS NOT NULL THEN -s.amount
-                       ELSE ROUND(-l.balance / s.shares, cur.decimal_places)
-                            + CASE WHEN s.rank = 1
-                                   THEN -l.balance
-                                        - ROUND(-l.balance / s.shares, cur.decimal_places)
-                                          * s.shares
-                                   ELSE 0 END
-                   END AS amount
-              FROM account_move_line l
-              JOIN res_company c
-                ON c.id = l.company_id AND c.clinic_deferred_account_id = l.account_id
-              JOIN res_currency cur ON cur.id = l.company_currency_id
-         LEFT JOIN account_move m ON m.id = l.move_id
-         LEFT JOIN clinic_entitlement e ON e.id = l.clinic_entitlement_id
-         LEFT JOIN (
-                    SELECT rel.invoice_line_id,
-                           se.id,
-                           se.partner_id,
-                           se.product_id,
-                           ROW_NUMBER() OVER (
-                               PARTITION BY rel.invoice_line_id ORDER BY se.id
-                           ) AS rank,
-                           COUNT(*) OVER (PARTITION BY rel.invoice_line_id) AS shares,
-                           NULL::numeric AS amount
-                      FROM sale_order_line_invoice_rel rel
-                      JOIN clinic_entitlement se ON se.sale_line_id = rel.order_line_id
-                     UNION ALL
-                    SELECT b.move_line_id,
-                           be.id,
-                           be.partner_id,
-                           be.product_id,
-                           ROW_NUMBER() OVER (PARTITION BY b.move_line_id ORDER BY b.id),
-                           NULL,
-                           b.amount
-                      FROM clinic_entitlement_breakage b
-                      JOIN clinic_entitlement be ON be.id = b.entitlement_id
-                   ) s ON s.invoice_line_id = l.id AND l.clinic_entitlement_id IS NULL
-             WHERE l.parent_state = 'posted'
+            account_move_line l
+            JOIN res_company c
+              ON c.id = l.company_id AND c.clinic_deferred_account_id = l.account_id
+            JOIN res_currency cur ON cur.id = l.company_currency_id
+            LEFT JOIN account_move m ON m.id = l.move_id
+            LEFT JOIN clinic_entitlement e ON e.id = l.clinic_entitlement_id
+            LEFT JOIN (%(package_shares)s) s
+              ON s.invoice_line_id = l.id AND l.clinic_entitlement_id IS NULL
             """,
-            factor=ID_FACTOR,
+            package_shares=self._from_package_shares(),
         )
+
+    def _from_package_shares(self):
+        """The packages a journal item is shared between, one row per (item, package):
+        `invoice_line_id` (the item), the package's `id`, `partner_id` and `product_id`, its
+        `rank` among the item's packages, and either `shares` (the number of packages the item
+        is split equally between: those of its sale line) or `amount` (the package's share of
+        a grouped expiry item, from `clinic.entitlement.breakage`)."""
+        return SQL(
+            """
+            SELECT rel.invoice_line_id,
+                   se.id,
+                   se.partner_id,
+                   se.product_id,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY rel.invoice_line_id ORDER BY se.id
+                   ) AS rank,
+                   COUNT(*) OVER (PARTITION BY rel.invoice_line_id) AS shares,
+                   NULL::numeric AS amount
+              FROM sale_order_line_invoice_rel rel
+              JOIN clinic_entitlement se ON se.sale_line_id = rel.order_line_id
+             UNION ALL
+            SELECT b.move_line_id,
+                   be.id,
+                   be.partner_id,
+                   be.product_id,
+                   ROW_NUMBER() OVER (PARTITION BY b.move_line_id ORDER BY b.id),
+                   NULL,
+                   b.amount
+              FROM clinic_entitlement_breakage b
+              JOIN clinic_entitlement be ON be.id = b.entitlement_id
+            """
+        )
+
+    def _where(self):
+        """The items of posted entries."""
+        return SQL("l.parent_state = 'posted'")

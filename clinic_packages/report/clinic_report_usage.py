@@ -7,6 +7,7 @@ class ClinicReportUsage(models.Model):
     with the revenue it recognised. Jane's "Package Usage" report."""
 
     _name = "clinic.report.usage"
+    _inherit = ["clinic.report.mixin"]
     _description = "Package Usage Analysis"
     _auto = False
     _rec_name = "usage_id"
@@ -52,30 +53,40 @@ class ClinicReportUsage(models.Model):
     def _selection_billing_mode(self):
         return self.env["clinic.entitlement"]._fields["billing_mode"].selection
 
-    @property
-    def _table_query(self):
+    def _select(self):
+        """The columns: the use (`u`), its package (`e`), its company's currency (`c`) and the
+        location of its appointment (`ev`)."""
         return SQL(
             """
-            SELECT u.id AS id,
-                   u.id AS usage_id,
-                   u.date AS date,
-                   u.user_id AS user_id,
-                   u.service_product_id AS service_product_id,
-                   ev.clinic_location_id AS location_id,
-                   u.event_id AS event_id,
-                   u.entitlement_id AS entitlement_id,
-                   e.product_id AS product_id,
-                   u.partner_id AS partner_id,
-                   u.company_id AS company_id,
-                   c.currency_id AS currency_id,
-                   u.reason AS reason,
-                   e.billing_mode AS billing_mode,
-                   COALESCE(u.amount, 0.0) AS amount,
-                   1 AS nbr
-              FROM clinic_entitlement_usage u
-         LEFT JOIN clinic_entitlement e ON e.id = u.entitlement_id
-         LEFT JOIN res_company c ON c.id = u.company_id
-         LEFT JOIN calendar_event ev ON ev.id = u.event_id
-             WHERE u.state = 'consumed'
+            u.id AS id,
+            u.id AS usage_id,
+            u.date AS date,
+            u.user_id AS user_id,
+            u.service_product_id AS service_product_id,
+            ev.clinic_location_id AS location_id,
+            u.event_id AS event_id,
+            u.entitlement_id AS entitlement_id,
+            e.product_id AS product_id,
+            u.partner_id AS partner_id,
+            u.company_id AS company_id,
+            c.currency_id AS currency_id,
+            u.reason AS reason,
+            e.billing_mode AS billing_mode,
+            COALESCE(u.amount, 0.0) AS amount,
+            1 AS nbr
             """
         )
+
+    def _from(self):
+        return SQL(
+            """
+            clinic_entitlement_usage u
+            LEFT JOIN clinic_entitlement e ON e.id = u.entitlement_id
+            LEFT JOIN res_company c ON c.id = u.company_id
+            LEFT JOIN calendar_event ev ON ev.id = u.event_id
+            """
+        )
+
+    def _where(self):
+        """The uses delivered: booked and released uses are not counted."""
+        return SQL("u.state = 'consumed'")
