@@ -4,8 +4,9 @@ Each example is a random sequence of operations - sell (four kinds of package: p
 taxed, prepaid credit, no-shows excluded), book, arrive, no-show (covered or charged),
 cancel (late or not), undo, post the visit invoice, expire, extend, advance the clock (the
 daily expiry job runs), pause, resume, cancel the package, refund (0, suggested, half, all
-collected, and amounts out of range) - run in a savepoint of its own, rolled back afterwards,
-so that examples are independent. After every step:
+collected, and amounts out of range), and writes a client could send over RPC as a Clinic
+User (counters, states, prices, uses, a visit's attendance: all refused) - run in a
+savepoint of its own, rolled back afterwards, so that examples are independent. After every step:
 
 - for each package, billed = recognised + unearned + refunded + breakage (untaxed, from the
   ledger through ``_clinic_money()``), and what the ledger says agrees with the uses;
@@ -82,6 +83,7 @@ WEIGHTED = [
     (st.tuples(st.just("cancel_package"), ref), 1),
     (st.tuples(st.just("pause"), ref), 1),
     (st.tuples(st.just("resume"), ref), 1),
+    (st.tuples(st.just("tamper"), ref, st.sampled_from(tuple(range(8)))), 2),
 ]
 OPERATIONS = st.one_of([strategy for strategy, weight in WEIGHTED for _i in range(weight)])
 # every history ends with the visit invoices posted, and the daily job long after every
@@ -498,6 +500,33 @@ class TestMoneyProperties(ClinicTestMixin, TransactionCase):
         if not entitlement:
             return True, None
         return entitlement.state == "paused", entitlement.action_resume
+
+    def _op_tamper(self, index, kind):
+        """A write a Clinic User's client could send (over XML-RPC it reaches the same
+        `write`): always refused, nothing changed."""
+        entitlement = self._entitlement(index)
+        if not entitlement:
+            return True, None
+        desk = self.receptionist
+        line = entitlement.line_ids[:1].with_user(desk)
+        package = entitlement.with_user(desk)
+        use = entitlement.usage_ids[:1].with_user(desk)
+        event = self._event(index)
+        writes = [
+            lambda: line.write({"quantity": line.quantity + 5}),
+            lambda: line.write({"used": 0, "reserved": 0}),
+            lambda: package.write({"state": "active"}),
+            lambda: package.write({"amount_untaxed": 1.0, "amount_total": 1.0}),
+            lambda: package.write({"partner_id": self.patient_2.id}),
+            lambda: use.write({"state": "released"}) if use else package.write({"state": "x"}),
+            lambda: use.write({"amount": 999.0}) if use else line.write({"remaining": 9}),
+            lambda: (
+                event.with_user(desk).write({"clinic_attendance": "arrived"})
+                if event
+                else line.write({"quantity": 99})
+            ),
+        ]
+        return False, writes[kind]
 
     # ------------------------------------------------------------------ checks
     def _deferred_ledger(self):

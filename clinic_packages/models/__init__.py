@@ -1,13 +1,16 @@
-# the mixin first: models inheriting it are built after it
-from . import clinic_reminder_mixin  # isort: skip
+# the mixins first: models inheriting them are built after them
+from . import clinic_guard, clinic_reminder_mixin  # isort: skip
 from . import (
+    account_chart_template,
     account_move,
     account_move_line,
     account_payment,
     calendar_event,
     clinic_authorization,
+    clinic_authorization_coverage,
     clinic_entitlement,
     clinic_entitlement_breakage,
+    clinic_entitlement_coverage,
     clinic_entitlement_line,
     clinic_entitlement_usage,
     clinic_location,

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .clinic_guard import check_retag
+
 
 class AccountMove(models.Model):
     _inherit = "account.move"
@@ -30,6 +32,10 @@ class AccountMove(models.Model):
         readonly=True,
         help="The packages a grouped expiry entry recognises as breakage, and how much each.",
     )
+
+    def write(self, vals):
+        check_retag(self, vals, ("clinic_entitlement_id", "clinic_move_kind"))
+        return super().write(vals)
 
     def _invoice_paid_hook(self):
         """Packages activated on payment start when their invoice is paid."""

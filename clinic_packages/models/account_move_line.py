@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from .clinic_guard import check_retag, internal_value
+
 
 class AccountMoveLine(models.Model):
     _inherit = "account.move.line"
@@ -12,12 +14,16 @@ class AccountMoveLine(models.Model):
         help="The package whose money this journal item moves.",
     )
 
+    def write(self, vals):
+        check_retag(self, vals, ("clinic_entitlement_id",))
+        return super().write(vals)
+
     def _prepare_reconciliation_single_partial(
         self, debit_values, credit_values, shadowed_aml_values=None
     ):
         """With `clinic_allocation_amount` in the context, reconcile at most that amount: the
         credit allocation wizard applies chosen amounts, not whole residuals."""
-        cap = self.env.context.get("clinic_allocation_amount")
+        cap = internal_value(self.env, "clinic_allocation_amount")
         if cap:
             for values, sign in ((debit_values, 1), (credit_values, -1)):
                 aml = values["aml"]

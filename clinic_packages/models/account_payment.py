@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .clinic_guard import check_retag, trusted
+
 
 class AccountPayment(models.Model):
     _inherit = "account.payment"
@@ -10,6 +12,7 @@ class AccountPayment(models.Model):
         string="Prepays Package",
         index="btree_not_null",
         copy=False,
+        check_company=True,
         domain="[('partner_id', '=', partner_id), ('billing_mode', '=', 'prepaid_credit')]",
         help="This payment is the prepayment of that package: it stays the patient's "
         "unapplied credit and pays the package's visit invoices as they are posted.",
@@ -51,7 +54,15 @@ class AccountPayment(models.Model):
                 vals["clinic_entitlement_id"] = self.clinic_entitlement_id.id
         return vals_list
 
+    def write(self, vals):
+        # a posted prepayment is the package's money: it is not moved to another package
+        check_retag(self.filtered(lambda p: p.state != "draft"), vals, ("clinic_entitlement_id",))
+        return super().write(vals)
+
     def action_post(self):
         res = super().action_post()
-        self.clinic_entitlement_id.filtered(lambda e: e.state == "draft")._clinic_activate()
+        # the prepayment of a package waiting for its payment activates it
+        trusted(self.clinic_entitlement_id).filtered(
+            lambda e: e.state == "draft"
+        )._clinic_activate()
         return res

@@ -1,10 +1,14 @@
-from datetime import datetime, time, timedelta
-
-import pytz
-
 from odoo import api, fields, models
-from odoo.exceptions import UserError
-from odoo.osv import expression
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from .clinic_guard import (
+    GROUP_USER,
+    check_values,
+    internal_context,
+    internal_value,
+    is_trusted,
+    trusted,
+)
 
 ATTENDANCE_SELECTION = [
     ("upcoming", "Upcoming"),
@@ -37,14 +41,48 @@ AUTHORIZATION_FIELDS = {
     "allday",
     "duration",
 }
-# authorizations of one patient looked at when booking (a patient has a handful)
-AUTHORIZATION_CANDIDATES = 10
+# what the front desk enters on a visit (Clinic Users only)
+CLINIC_INPUT_FIELDS = {
+    "clinic_patient_id",
+    "clinic_service_id",
+    "clinic_location_id",
+    "clinic_entitlement_id",
+    "clinic_authorization_id",
+    "clinic_units",
+}
+# what only the visit's actions write (arrive, no-show, cancel, undo, bill)
+CLINIC_ACTION_FIELDS = {
+    "clinic_attendance",
+    "clinic_usage_id",
+    "clinic_invoice_id",
+    "clinic_coverage_note",
+    "clinic_company_id",
+}
+
+
+def defer_sync(events):
+    """`events` written by the clinic's own code, without re-syncing their package use and
+    authorization (the caller does it). Clients cannot ask for it."""
+    return trusted(events).with_context(**internal_context(clinic_defer_reservation=True))
+
+
+def is_sync_deferred(env):
+    return internal_value(env, "clinic_defer_reservation", False)
 
 
 class CalendarEvent(models.Model):
     _inherit = "calendar.event"
 
     clinic_patient_id = fields.Many2one("res.partner", string="Patient", index="btree_not_null")
+    clinic_company_id = fields.Many2one(
+        "res.company",
+        compute="_compute_clinic_company_id",
+        store=True,
+        precompute=True,
+        index="btree_not_null",
+        help="The company of a clinic visit: only its users see it (record rule), and its "
+        "package, authorization and invoice are that company's.",
+    )
     clinic_service_id = fields.Many2one(
         "product.product",
         string="Service",
@@ -56,6 +94,7 @@ class CalendarEvent(models.Model):
         string="Attendance",
         default="upcoming",
         required=True,
+        readonly=True,
         copy=False,
         tracking=True,
     )
@@ -101,6 +140,18 @@ class CalendarEvent(models.Model):
     clinic_warning = fields.Text(compute="_compute_clinic_warning")
 
     # ------------------------------------------------------------------ computes
+    @api.depends("clinic_patient_id")
+    def _compute_clinic_company_id(self):
+        for event in self:
+            if not event.clinic_patient_id:
+                event.clinic_company_id = event.clinic_company_id
+            elif not event.clinic_company_id:
+                event.clinic_company_id = (
+                    event.clinic_entitlement_id.company_id
+                    or event.clinic_authorization_id.company_id
+                    or self.env.company
+                )
+
     @api.depends("clinic_service_id", "duration", "allday")
     def _compute_clinic_units(self):
         # both unit fields of the services' templates in one query
@@ -207,7 +258,7 @@ class CalendarEvent(models.Model):
             return warnings
         if self.clinic_entitlement_id:
             try:
-                self._clinic_check_entitlement(self.clinic_entitlement_id)
+                self.clinic_entitlement_id._clinic_check_covers(self)
             except UserError as error:
                 warnings.append(error.args[0])
         elif self.clinic_service_id and not self.clinic_coverage_note:
@@ -222,13 +273,24 @@ class CalendarEvent(models.Model):
             )
             if unusable and not self._clinic_find_entitlement():
                 try:
-                    self._clinic_check_entitlement(unusable, remaining=True)
+                    unusable._clinic_check_covers(self, remaining=True)
                 except UserError as error:
                     warnings.append(error.args[0])
-        warnings += self._clinic_authorization_warnings()
+        warnings += self.env["clinic.authorization"]._clinic_visit_warnings(self)
         return warnings
 
     # ------------------------------------------------------------------ helpers
+    def _clinic_attendance_label(self):
+        """The visit's attendance, in the user's language."""
+        self.ensure_one()
+        selection = self._fields["clinic_attendance"]._description_selection(self.env)
+        return dict(selection)[self.clinic_attendance]
+
+    def _clinic_company(self):
+        """The company the visit belongs to (its users see it, it bills in it)."""
+        self.ensure_one()
+        return self.clinic_company_id or self.env.company
+
     def _clinic_visit_date(self):
         self.ensure_one()
         if self.allday or not self.start:
@@ -236,175 +298,15 @@ class CalendarEvent(models.Model):
         return fields.Datetime.context_timestamp(self, self.start).date()
 
     def _clinic_find_entitlement(self):
-        """The patient's usable package for this visit: active, not expired on the visit
-        date, uses left for the service, valid with the practitioner and location; the
-        soonest-expiring first. One query, whatever the patient's history."""
         self.ensure_one()
-        if not (self.clinic_patient_id and self.clinic_service_id):
-            return self.env["clinic.entitlement"]
-        visit_date = self._clinic_visit_date()
-        domain = [
-            ("partner_id", "=", self.clinic_patient_id.id),
-            ("state", "=", "active"),
-            (
-                "line_ids",
-                "any",
-                [
-                    ("service_product_id", "=", self.clinic_service_id.id),
-                    ("remaining", ">", 0),
-                ],
-            ),
-            "|",
-            ("date_expiry", "=", False),
-            ("date_expiry", ">=", visit_date),
-            "|",
-            ("practitioner_ids", "=", False),
-            ("practitioner_ids", "in", self.user_id.ids),
-            "|",
-            ("location_ids", "=", False),
-            ("location_ids", "in", self.clinic_location_id.ids),
-        ]
-        return self.env["clinic.entitlement"].search(
-            domain, limit=1, order="date_expiry asc nulls last, id asc"
-        )
-
-    def _clinic_check_entitlement(self, entitlement, remaining=False):
-        """Raise a UserError saying which limit `entitlement` breaks for this visit and what
-        to do. `remaining` also checks uses left (booking checks them under a lock)."""
-        self.ensure_one()
-        name = entitlement.name
-        if entitlement.partner_id != self.clinic_patient_id:
-            raise UserError(
-                self.env._(
-                    "Package %(name)s belongs to %(owner)s, not to %(patient)s. Choose one of "
-                    "the patient's packages, or none.",
-                    name=name,
-                    owner=entitlement.partner_id.display_name,
-                    patient=(
-                        self.clinic_patient_id.display_name or self.env._("this visit's patient")
-                    ),
-                )
-            )
-        state_errors = {
-            "draft": self.env._(
-                "Package %(name)s is not active yet: it starts when its invoice is paid. "
-                "Register the payment, or book the visit without the package."
-            ),
-            "paused": self.env._(
-                "Package %(name)s is paused. Resume it, or book the visit without the package."
-            ),
-            "exhausted": self.env._(
-                "Package %(name)s is used up. Sell the patient a new package, or book the "
-                "visit without one."
-            ),
-            "expired": self.env._(
-                "Package %(name)s expired on %(date)s. Extend its expiry date, sell a new "
-                "package, or book the visit without one."
-            ),
-            "refunded": self.env._("Package %(name)s was refunded and can no longer be used."),
-            "cancelled": self.env._("Package %(name)s was cancelled and can no longer be used."),
-        }
-        if entitlement.state in state_errors:
-            raise UserError(
-                state_errors[entitlement.state]
-                % {
-                    "name": name,
-                    "date": entitlement.date_expiry,
-                }
-            )
-        visit_date = self._clinic_visit_date()
-        if entitlement.date_expiry and visit_date > entitlement.date_expiry:
-            raise UserError(
-                self.env._(
-                    "Package %(name)s expires on %(expiry)s, before this visit on %(date)s. "
-                    "Extend the package's expiry date, or remove the package from the visit.",
-                    name=name,
-                    expiry=entitlement.date_expiry,
-                    date=visit_date,
-                )
-            )
-        line = entitlement._clinic_line_for(self.clinic_service_id)
-        if not line:
-            raise UserError(
-                self.env._(
-                    "Package %(name)s does not cover %(service)s (it covers %(services)s). "
-                    "Choose a covered service, or book the visit without the package.",
-                    name=name,
-                    service=(
-                        self.clinic_service_id.display_name or self.env._("a visit without service")
-                    ),
-                    services=", ".join(
-                        entitlement.line_ids.service_product_id.mapped("display_name")
-                    ),
-                )
-            )
-        if entitlement.practitioner_ids and self.user_id not in entitlement.practitioner_ids:
-            raise UserError(
-                self.env._(
-                    "Package %(name)s is valid only with %(allowed)s; this visit is with "
-                    "%(user)s. Change the practitioner, or remove the package from the visit.",
-                    name=name,
-                    allowed=", ".join(entitlement.practitioner_ids.mapped("name")),
-                    user=self.user_id.name or self.env._("nobody"),
-                )
-            )
-        if entitlement.location_ids and self.clinic_location_id not in entitlement.location_ids:
-            raise UserError(
-                self.env._(
-                    "Package %(name)s is valid only at %(allowed)s; this visit is %(where)s. "
-                    "Change the location, or remove the package from the visit.",
-                    name=name,
-                    allowed=", ".join(entitlement.location_ids.mapped("name")),
-                    where=(
-                        self.env._("at %s", self.clinic_location_id.name)
-                        if self.clinic_location_id
-                        else self.env._("without a location")
-                    ),
-                )
-            )
-        if remaining and line.remaining <= 0:
-            raise line._clinic_used_up_error()
-        return line
+        return self.env["clinic.entitlement"]._clinic_find_for_visit(self)
 
     # ------------------------------------------------------------------ authorizations
-    # Which insurance authorization covers a visit and what the visit takes from it: 1
-    # session, or the visit's units. Kept (arrived) and upcoming visits count; no-shows and
-    # cancellations never do (a payer is not billed for them). Booking picks the applicable
-    # authorization; what breaks a limit is shown in red, or refused under the company's
-    # setting "block bookings without authorization".
+    # Which authorization covers a visit is the authorization's own rule
+    # (clinic_authorization_coverage.py): the visit asks it and keeps the answer.
     def _clinic_find_authorization(self):
-        """The patient's authorization for this visit: not pending, active, the visit date
-        within its period, the service covered; primary before secondary, then the soonest
-        ending. One with room for the visit in its limits is preferred; when none has room,
-        the first one is returned and the visit says why. A bounded number of queries,
-        whatever the number of authorizations and past visits."""
         self.ensure_one()
-        Authorization = self.env["clinic.authorization"]
-        if not (self.clinic_patient_id and self.clinic_service_id):
-            return Authorization
-        visit_date = self._clinic_visit_date()
-        candidates = Authorization.search(
-            [
-                ("partner_id", "=", self.clinic_patient_id.id),
-                ("company_id", "in", self.env.companies.ids),
-                ("state", "=", "active"),
-                ("date_start", "<=", visit_date),
-                "|",
-                ("date_end", "=", False),
-                ("date_end", ">=", visit_date),
-                "|",
-                ("service_product_ids", "=", False),
-                ("service_product_ids", "in", self.clinic_service_id.ids),
-            ],
-            order="priority, date_end asc nulls last, id",
-            limit=AUTHORIZATION_CANDIDATES,
-        )
-        if len(candidates) > 1:
-            amounts = self._clinic_authorization_amounts(candidates)
-            for authorization in candidates:
-                if not self._clinic_authorization_limit_problem(authorization, amounts):
-                    return authorization
-        return candidates[:1]
+        return self.env["clinic.authorization"]._clinic_find_for_visit(self)
 
     @api.model
     def _clinic_prepare_authorization(self, vals_list):
@@ -433,257 +335,10 @@ class CalendarEvent(models.Model):
                 )
                 vals["clinic_authorization_id"] = probe._clinic_find_authorization().id
 
-    def _clinic_dates_domain(self, first, last):
-        """Visits dated from `first` to `last` in the user's timezone (as
-        `_clinic_visit_date` dates them)."""
-        try:
-            tz = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
-        except pytz.UnknownTimeZoneError:
-            tz = pytz.utc
-
-        def utc(day):
-            local = tz.localize(datetime.combine(day, time.min))
-            return local.astimezone(pytz.utc).replace(tzinfo=None)
-
-        return [
-            "|",
-            "&",
-            "&",
-            ("allday", "=", False),
-            ("start", ">=", utc(first)),
-            ("start", "<", utc(last + timedelta(days=1))),
-            "&",
-            "&",
-            ("allday", "=", True),
-            ("start_date", ">=", first),
-            ("start_date", "<=", last),
-        ]
-
-    def _clinic_authorization_amounts(self, authorizations, before_only=False, ignore=None):
-        """What the other visits take from each authorization:
-        {id: {"period": (kept, upcoming), "window": (kept, upcoming)}}, over its whole
-        period and over the day, week or month of this visit. `before_only`: of the upcoming
-        visits, only those booked before this one count (the later ones are over the
-        limit, not this one). `ignore`: visits not to count. One query for the periods, one
-        per kind of window."""
-        self.ensure_one()
-        others = []
-        if self._origin.id and before_only:
-            others = ["|", ("clinic_attendance", "!=", "upcoming"), ("id", "<", self._origin.id)]
-        elif self._origin.id:
-            others = [("id", "!=", self._origin.id)]
-        if ignore:
-            others = expression.AND([others, [("id", "not in", ignore.ids)]])
-        periods = authorizations._clinic_amounts(others)
-        amounts = {
-            authorization.id: {"period": periods.get(authorization.id, (0, 0)), "window": (0, 0)}
-            for authorization in authorizations
-        }
-        visit_date = self._clinic_visit_date()
-        limited = authorizations.filtered(lambda a: a.frequency != "period" and a.frequency_limit)
-        for group in limited.grouped("frequency").values():
-            first, last = group[0]._clinic_window(visit_date)
-            windows = group._clinic_amounts(
-                expression.AND([others, self._clinic_dates_domain(first, last)])
-            )
-            for authorization in group:
-                amounts[authorization.id]["window"] = windows.get(authorization.id, (0, 0))
-        return amounts
-
-    def _clinic_authorization_problem(self, authorization, amounts):
-        """Why `authorization` does not cover this visit, as a sentence for the front desk,
-        or False. `amounts` comes from `_clinic_authorization_amounts`."""
-        self.ensure_one()
-        name = authorization.name
-        visit_date = self._clinic_visit_date()
-        if authorization.partner_id != self.clinic_patient_id:
-            return self.env._(
-                "Authorization %(name)s belongs to %(owner)s, not to %(patient)s.",
-                name=name,
-                owner=authorization.partner_id.display_name,
-                patient=self.clinic_patient_id.display_name,
-            )
-        reason = authorization._clinic_inactive_reason()
-        if reason:
-            return self.env._(
-                "Authorization %(name)s is inactive (%(reason)s): it covers no more visits. "
-                "Bill the patient, or use another authorization.",
-                name=name,
-                reason=reason,
-            )
-        if authorization.pending:
-            return self.env._(
-                "Authorization %(name)s is pending: it is not applied to visits until the "
-                "payer approves it. Untick Pending on the authorization once it is approved.",
-                name=name,
-            )
-        if authorization.date_end and visit_date > authorization.date_end:
-            if authorization.date_end < fields.Date.context_today(self):
-                return self.env._(
-                    "Authorization %(name)s expired on %(end)s, before this visit on %(date)s. "
-                    "Ask the payer for a new authorization, or bill the patient.",
-                    name=name,
-                    end=authorization.date_end,
-                    date=visit_date,
-                )
-            return self.env._(
-                "Authorization %(name)s ends on %(end)s, before this visit on %(date)s. Ask "
-                "the payer to extend it, or bill the patient.",
-                name=name,
-                end=authorization.date_end,
-                date=visit_date,
-            )
-        if visit_date < authorization.date_start:
-            return self.env._(
-                "Authorization %(name)s starts on %(start)s, after this visit on %(date)s.",
-                name=name,
-                start=authorization.date_start,
-                date=visit_date,
-            )
-        services = authorization.service_product_ids
-        if services and self.clinic_service_id not in services:
-            return self.env._(
-                "Authorization %(name)s does not cover %(service)s (it covers %(services)s).",
-                name=name,
-                service=self.clinic_service_id.display_name,
-                services=", ".join(services.mapped("display_name")),
-            )
-        return self._clinic_authorization_limit_problem(authorization, amounts)
-
-    def _clinic_authorization_limit_problem(self, authorization, amounts):
-        """The approved amount or the day/week/month limit this visit would exceed, as a
-        sentence, or False."""
-        self.ensure_one()
-        need = authorization._clinic_amount_of(self)
-        if need <= 0:
-            return False
-        name = authorization.name
-        unit = authorization._clinic_unit_label()
-        how = authorization._clinic_how_counted()
-        allowed = authorization.allowed
-        counted = authorization._clinic_counted(*amounts[authorization.id]["period"])
-        if allowed and counted + need > allowed:
-            if counted >= allowed:
-                return self.env._(
-                    "Authorization %(name)s is exhausted: %(counted)s of %(allowed)s %(unit)s "
-                    "are already %(how)s. Ask the payer for more, or bill the patient.",
-                    name=name,
-                    counted=counted,
-                    allowed=allowed,
-                    unit=unit,
-                    how=how,
-                )
-            return self.env._(
-                "Authorization %(name)s has %(left)s of %(allowed)s %(unit)s left and this "
-                "visit needs %(need)s. Ask the payer for more, shorten the visit, or bill the "
-                "patient.",
-                name=name,
-                left=allowed - counted,
-                allowed=allowed,
-                unit=unit,
-                need=need,
-            )
-        limit = authorization.frequency_limit
-        if authorization.frequency != "period" and limit:
-            counted = authorization._clinic_counted(*amounts[authorization.id]["window"])
-            if counted + need > limit:
-                visit_date = self._clinic_visit_date()
-                return self.env._(
-                    "Authorization %(name)s allows %(limit)s %(unit)s %(per)s: %(counted)s are "
-                    "already %(how)s %(window)s and this visit needs %(need)s. Book it in "
-                    "another %(period)s, or bill the patient.",
-                    name=name,
-                    limit=limit,
-                    unit=unit,
-                    per=authorization._clinic_frequency_label(),
-                    counted=counted,
-                    how=how,
-                    window=authorization._clinic_window_label(visit_date),
-                    need=need,
-                    period={
-                        "day": self.env._("day"),
-                        "week": self.env._("week"),
-                        "month": self.env._("month"),
-                    }[authorization.frequency],
-                )
-        return False
-
-    def _clinic_authorization_warnings(self, before_only=True, ignore=None):
-        """Sentences saying why no valid authorization covers this upcoming visit (added to
-        `_clinic_warnings`; under the block setting they refuse the booking). A visit that
-        a package pays needs no authorization, nor does a patient without any on file
-        (unless the company blocks bookings without authorization)."""
-        self.ensure_one()
-        authorization = self.clinic_authorization_id
-        if authorization:
-            amounts = self._clinic_authorization_amounts(authorization, before_only, ignore)
-            problem = self._clinic_authorization_problem(authorization, amounts)
-            return [problem] if problem else []
-        if not self.clinic_service_id or self.clinic_entitlement_id:
-            return []
-        patient = self.clinic_patient_id
-        on_file = self.env["clinic.authorization"].search(
-            [("partner_id", "=", patient.id), ("company_id", "in", self.env.companies.ids)],
-            order="priority, date_end desc nulls first, id desc",
-            limit=AUTHORIZATION_CANDIDATES,
-        )
-        if not on_file:
-            if not self.env.company.clinic_block_unauthorized:
-                return []
-            return [
-                self.env._(
-                    "%(patient)s has no insurance authorization on file. Add it on the "
-                    "patient's Authorizations tab, or sell the patient a package.",
-                    patient=patient.display_name,
-                )
-            ]
-        amounts = self._clinic_authorization_amounts(on_file, before_only, ignore)
-        return [
-            self.env._("This visit has no authorization."),
-            *(
-                self._clinic_authorization_problem(authorization, amounts)
-                or self.env._(
-                    "Authorization %s covers it: choose it on the visit.", authorization.name
-                )
-                for authorization in on_file
-            ),
-        ]
-
-    def _clinic_check_authorization_block(self, batch=False):
-        """Under the company's setting "block bookings without authorization", refuse the
-        upcoming visits that no valid authorization covers, naming the limit. Their
-        authorizations are locked first, so that two bookings of the last session or unit
-        cannot both pass. `batch`: visits booked together (a series), taken in date order."""
-        if not self.env.company.clinic_block_unauthorized:
-            return
-        events = self.filtered(
-            lambda e: (
-                e.active
-                and e.clinic_attendance == "upcoming"
-                and e.clinic_patient_id
-                and e.clinic_service_id
-            )
-        )
-        events.clinic_authorization_id._clinic_lock()
-        ordered = events.sorted(lambda e: (e.start, e.id))
-        for index, event in enumerate(ordered):
-            later = ordered[index + 1 :] if batch else None
-            problems = event._clinic_authorization_warnings(before_only=False, ignore=later)
-            if problems:
-                raise UserError(
-                    self.env._(
-                        "%(event)s on %(date)s cannot be booked: %(problems)s Bookings without "
-                        "a valid authorization are blocked in the clinic settings.",
-                        event=event.display_name,
-                        date=event._clinic_visit_date(),
-                        problems=" ".join(problems),
-                    )
-                )
-
     def _clinic_authorization_written(self, vals):
         """After a write: a new patient or service picks the authorization again (upcoming
         visits), and what changed is checked under the block setting."""
-        if self.env.context.get("clinic_defer_reservation"):
+        if is_sync_deferred(self.env):
             return
         if not AUTHORIZATION_FIELDS.intersection(vals):
             return
@@ -691,10 +346,8 @@ class CalendarEvent(models.Model):
             "clinic_patient_id" in vals or "clinic_service_id" in vals
         ):
             for event in self.filtered(lambda e: e.clinic_attendance == "upcoming"):
-                event.with_context(
-                    clinic_defer_reservation=True
-                ).clinic_authorization_id = event._clinic_find_authorization()
-        self._clinic_check_authorization_block()
+                defer_sync(event).clinic_authorization_id = event._clinic_find_authorization()
+        self.env["clinic.authorization"]._clinic_check_block(self)
 
     @api.onchange("clinic_patient_id", "clinic_service_id", "start", "start_date", "clinic_units")
     def _onchange_clinic_authorization(self):
@@ -702,9 +355,7 @@ class CalendarEvent(models.Model):
         if self.clinic_attendance != "upcoming":
             return
         current = self.clinic_authorization_id
-        if current and not self._clinic_authorization_problem(
-            current, self._clinic_authorization_amounts(current)
-        ):
+        if current and not current._clinic_problem(self, current._clinic_amounts_for_visit(self)):
             return
         self.clinic_authorization_id = self._clinic_find_authorization()
 
@@ -720,7 +371,20 @@ class CalendarEvent(models.Model):
     # ------------------------------------------------------------------ create / write
     @api.model_create_multi
     def create(self, vals_list):
-        outer = not self.env.context.get("clinic_defer_reservation")
+        outer = not is_sync_deferred(self.env)
+        if not is_trusted(self.env):
+            # a client's context defaults count as values it sends
+            context = dict(self.env.context)
+            for name in CLINIC_ACTION_FIELDS:
+                context.pop(f"default_{name}", None)
+            self = self.with_env(self.env(context=context))
+            defaults = {
+                name: context[f"default_{name}"]
+                for name in CLINIC_INPUT_FIELDS
+                if f"default_{name}" in context
+            }
+            for vals in vals_list:
+                self._clinic_check_input(dict(defaults, **vals))
         for vals in vals_list:
             # a patient and a service with no package chosen: pick the usable one
             if (
@@ -730,10 +394,9 @@ class CalendarEvent(models.Model):
             ):
                 vals["clinic_entitlement_id"] = self._clinic_pick_for_vals(vals).id
         self._clinic_prepare_authorization(vals_list)
-        events = super(CalendarEvent, self.with_context(clinic_defer_reservation=True)).create(
-            vals_list
-        )
-        events = events.with_env(self.env)
+        events = super(CalendarEvent, defer_sync(self)).create(vals_list)
+        # booking is the business action: the caller was checked above
+        events = trusted(events.with_env(self.env))
         if outer:
             # occurrences of a series are created inside the base event's create: reserve
             # them all here, in date order, so the earliest visits get the uses left
@@ -743,8 +406,8 @@ class CalendarEvent(models.Model):
             series.sorted(lambda e: (e.start, e.id))._clinic_sync_reservation(
                 soft=bool(series.recurrence_id)
             )
-            (events | events.recurrence_id.calendar_event_ids)._clinic_check_authorization_block(
-                batch=True
+            self.env["clinic.authorization"]._clinic_check_block(
+                events | events.recurrence_id.calendar_event_ids, batch=True
             )
         return events
 
@@ -771,6 +434,7 @@ class CalendarEvent(models.Model):
         return probe._clinic_find_entitlement()
 
     def write(self, vals):
+        self._clinic_check_input(vals, self)
         if "clinic_entitlement_id" in vals:
             for event in self:
                 if (
@@ -783,23 +447,128 @@ class CalendarEvent(models.Model):
                             "The package of %(event)s cannot be changed: the visit was already "
                             "counted (%(attendance)s). Undo the arrival or no-show first.",
                             event=event.display_name,
-                            attendance=dict(ATTENDANCE_SELECTION)[event.clinic_attendance],
+                            attendance=event._clinic_attendance_label(),
                         )
                     )
         if "clinic_entitlement_id" in vals and "clinic_coverage_note" not in vals:
             vals = dict(vals, clinic_coverage_note=False)
         res = super().write(vals)
-        if RESERVATION_FIELDS.intersection(vals) and not self.env.context.get(
-            "clinic_defer_reservation"
-        ):
-            self.filtered(
-                lambda e: e.clinic_entitlement_id or e.clinic_usage_id
+        if RESERVATION_FIELDS.intersection(vals) and not is_sync_deferred(self.env):
+            trusted(
+                self.filtered(lambda e: e.clinic_entitlement_id or e.clinic_usage_id)
             )._clinic_sync_reservation()
-        self._clinic_authorization_written(vals)
+        trusted(self)._clinic_authorization_written(vals)
         return res
+
+    @api.model
+    def _clinic_check_input(self, vals, events=None):
+        """What a client sends on a visit (`events`: written, else created). Clinic data is
+        the front desk's: Clinic Users set it and move or archive clinic visits; attendance,
+        package use, invoice and company change only through the visit's actions. Values are
+        checked before they reach the database."""
+        if is_trusted(self.env):
+            return
+        check_values(self, vals, CLINIC_INPUT_FIELDS)
+        if events is None:
+            # a new visit starts upcoming, without use, invoice or note
+            protected = [
+                name
+                for name in CLINIC_ACTION_FIELDS.intersection(vals)
+                if vals[name] and not (name == "clinic_attendance" and vals[name] == "upcoming")
+            ]
+        else:
+            protected = sorted(CLINIC_ACTION_FIELDS.intersection(vals))
+        if protected:
+            raise AccessError(
+                self.env._(
+                    "%(fields)s of a visit change only through its buttons (Arrived, No-show, "
+                    "Cancel Visit, Undo), not directly.",
+                    fields=", ".join(self._fields[name].string for name in protected),
+                )
+            )
+        clinic_data = any(vals[name] for name in CLINIC_INPUT_FIELDS.intersection(vals))
+        if events is not None and not clinic_data:
+            moved = (RESERVATION_FIELDS | AUTHORIZATION_FIELDS).intersection(vals)
+            clinic_data = bool(moved) and any(events.mapped("clinic_patient_id"))
+        if clinic_data and not self.env.user.has_group(GROUP_USER):
+            raise AccessError(
+                self.env._(
+                    "%(user)s may not book or change clinic visits (patient, service, package, "
+                    "time, practitioner): it takes the Clinic User role.",
+                    user=self.env.user.name,
+                )
+            )
+
+    def _clinic_begin(self, action):
+        """Start a front-desk action on these visits: the caller is a Clinic User who may
+        change each of them (their company); the action then runs trusted."""
+        if not is_trusted(self.env) and not self.env.user.has_group(GROUP_USER):
+            raise AccessError(
+                self.env._(
+                    "%(user)s may not mark visits %(action)s: it takes the Clinic User role.",
+                    user=self.env.user.name,
+                    action=action,
+                )
+            )
+        self.check_access("write")
+        return trusted(self)
+
+    @api.constrains("clinic_service_id", "clinic_units")
+    def _check_clinic_service(self):
+        for event in self.filtered("clinic_service_id"):
+            service = event.clinic_service_id
+            if service.type != "service" or service.clinic_package_ok:
+                raise ValidationError(
+                    self.env._(
+                        "%(product)s cannot be the service of a visit: it is %(what)s. Choose "
+                        "the service delivered (e.g. the physio session); a package is sold, "
+                        "then its visits are booked with their own service.",
+                        product=service.display_name,
+                        what=(
+                            self.env._("a package")
+                            if service.clinic_package_ok
+                            else self.env._("not a service")
+                        ),
+                    )
+                )
+            if event.clinic_units < 1:
+                raise ValidationError(
+                    self.env._(
+                        "%(event)s: a visit uses at least 1 unit (it says %(units)s).",
+                        event=event.display_name,
+                        units=event.clinic_units,
+                    )
+                )
+
+    @api.constrains("clinic_company_id", "clinic_entitlement_id", "clinic_authorization_id")
+    def _check_clinic_company(self):
+        for event in self.filtered("clinic_company_id"):
+            for record in (event.clinic_entitlement_id, event.clinic_authorization_id):
+                if record and record.company_id != event.clinic_company_id:
+                    raise ValidationError(
+                        self.env._(
+                            "%(record)s belongs to %(company)s, and %(event)s to %(own)s: a "
+                            "visit uses the packages and authorizations of its own company.",
+                            record=record.display_name,
+                            company=record.company_id.name,
+                            event=event.display_name,
+                            own=event.clinic_company_id.name,
+                        )
+                    )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_clinic_release(self):
+        if not is_trusted(self.env) and not self.env.user.has_group(GROUP_USER):
+            clinic = self.filtered("clinic_patient_id")
+            if clinic:
+                raise AccessError(
+                    self.env._(
+                        "%(user)s may not delete clinic visits (%(event)s): it takes the Clinic "
+                        "User role.",
+                        user=self.env.user.name,
+                        event=clinic[:1].display_name,
+                    )
+                )
         for event in self:
             if event.clinic_usage_id.state == "consumed":
                 raise UserError(
@@ -808,10 +577,10 @@ class CalendarEvent(models.Model):
                         "deleted. Undo the arrival or no-show first.",
                         event=event.display_name,
                         name=event.clinic_entitlement_id.name,
-                        attendance=dict(ATTENDANCE_SELECTION)[event.clinic_attendance],
+                        attendance=event._clinic_attendance_label(),
                     )
                 )
-        self.clinic_usage_id.sudo()._clinic_release()
+        trusted(self.clinic_usage_id)._clinic_release()
 
     # ------------------------------------------------------------------ reservation
     def _clinic_sync_reservation(self, soft=False):
@@ -820,7 +589,7 @@ class CalendarEvent(models.Model):
         removed or the visit archived. A visit that breaks a limit of its package is refused
         with the reason, or, with `soft` (occurrences of a series), left without package and
         with the reason in its coverage note."""
-        Usage = self.env["clinic.entitlement.usage"].sudo()
+        Usage = trusted(self.env["clinic.entitlement.usage"])
         uncovered = self.browse()
         for event in self:
             usage = event.clinic_usage_id
@@ -832,7 +601,7 @@ class CalendarEvent(models.Model):
                 usage._clinic_release()
                 continue
             try:
-                line = event._clinic_check_entitlement(entitlement)
+                line = entitlement._clinic_check_covers(event)
                 values = {
                     "date": event._clinic_visit_date(),
                     "user_id": event.user_id.id,
@@ -852,12 +621,12 @@ class CalendarEvent(models.Model):
                             reason="attended",
                         )
                     )
-                    event.with_context(clinic_defer_reservation=True).clinic_usage_id = usage
+                    defer_sync(event).clinic_usage_id = usage
             except UserError as error:
                 if not soft:
                     raise
                 usage._clinic_release()
-                event.with_context(clinic_defer_reservation=True).write(
+                defer_sync(event).write(
                     {
                         "clinic_entitlement_id": False,
                         "clinic_coverage_note": self.env._(
@@ -904,7 +673,7 @@ class CalendarEvent(models.Model):
                         "%(action)s.",
                         event=event.display_name,
                         action=action,
-                        attendance=dict(ATTENDANCE_SELECTION)[event.clinic_attendance],
+                        attendance=event._clinic_attendance_label(),
                     )
                 )
 
@@ -927,10 +696,11 @@ class CalendarEvent(models.Model):
             }
         )
         if entitlement.activation == "on_first_visit" and not entitlement.date_start:
-            entitlement.sudo()._clinic_start_validity(visit_date)
+            entitlement._clinic_start_validity(visit_date)
 
     def action_clinic_arrive(self):
         """The patient arrived: the package use is consumed and the visit billed."""
+        self = self._clinic_begin(self.env._("arrived"))
         self._clinic_check_upcoming(self.env._("arrived"))
         for event in self:
             if event.clinic_entitlement_id:
@@ -942,6 +712,7 @@ class CalendarEvent(models.Model):
     def action_clinic_no_show(self, cover=True):
         """The patient did not come. `cover`: the package covers it (counts as a use, billed
         like an arrival); otherwise the use is released and the no-show fee invoiced."""
+        self = self._clinic_begin(self.env._("a no-show"))
         self._clinic_check_upcoming(self.env._("a no-show"))
         for event in self:
             entitlement = event.clinic_entitlement_id
@@ -969,9 +740,9 @@ class CalendarEvent(models.Model):
     def action_clinic_cancel(self, late=False):
         """Cancel the visit: the package use is released, unless it is a late cancellation
         and the package counts those."""
-        self._clinic_check_upcoming(
-            self.env._("a late cancellation") if late else self.env._("cancelled")
-        )
+        action = self.env._("a late cancellation") if late else self.env._("cancelled")
+        self = self._clinic_begin(action)
+        self._clinic_check_upcoming(action)
         for event in self:
             entitlement = event.clinic_entitlement_id
             if late and entitlement and entitlement.count_late_cancel:
@@ -987,6 +758,7 @@ class CalendarEvent(models.Model):
     def action_clinic_reset(self):
         """Undo a mistaken arrival, no-show or cancellation while nothing downstream is
         posted: the visit is upcoming again and its package use booked again."""
+        self = self._clinic_begin(self.env._("upcoming again"))
         for event in self:
             if event.clinic_attendance == "upcoming":
                 raise UserError(
@@ -995,7 +767,8 @@ class CalendarEvent(models.Model):
                         event=event.display_name,
                     )
                 )
-            invoice = event.clinic_invoice_id
+            # the visit's own draft invoice: the front desk may need no invoicing rights
+            invoice = event.clinic_invoice_id.sudo()
             if invoice.state == "posted":
                 raise UserError(
                     self.env._(
@@ -1008,9 +781,9 @@ class CalendarEvent(models.Model):
             event._clinic_check_reset_usage()
             usage = event.clinic_usage_id
             if invoice:
-                invoice.sudo().unlink()
+                invoice.unlink()
             entitlement = event.clinic_entitlement_id
-            event.with_context(clinic_defer_reservation=True).clinic_attendance = "upcoming"
+            defer_sync(event).clinic_attendance = "upcoming"
             if usage.state == "consumed":
                 usage._clinic_unconsume()
             if entitlement:
@@ -1019,7 +792,7 @@ class CalendarEvent(models.Model):
                     entitlement.activation == "on_first_visit"
                     and not entitlement.usage_ids.filtered(lambda u: u.state == "consumed")
                 ):
-                    entitlement.sudo().write({"date_start": False, "date_expiry": False})
+                    entitlement.write({"date_start": False, "date_expiry": False})
         return True
 
     def _clinic_check_reset_usage(self):
@@ -1043,7 +816,7 @@ class CalendarEvent(models.Model):
         if not self.clinic_service_id:
             return
         price = self._clinic_visit_price()
-        if self.env.company.currency_id.is_zero(price):
+        if self._clinic_company().currency_id.is_zero(price):
             return
         description = self.clinic_service_id.display_name
         if self.clinic_entitlement_id:
@@ -1057,7 +830,7 @@ class CalendarEvent(models.Model):
 
     def _clinic_bill_no_show_fee(self):
         self.ensure_one()
-        fee = self.env.company.clinic_no_show_product_id
+        fee = self._clinic_company().clinic_no_show_product_id
         if fee:
             self._clinic_create_invoice(
                 fee,
@@ -1084,10 +857,13 @@ class CalendarEvent(models.Model):
             line["clinic_entitlement_id"] = entitlement.id
             values.update(clinic_entitlement_id=entitlement.id, clinic_move_kind="visit")
         values["invoice_line_ids"] = [fields.Command.create(line)]
-        invoice = self.env["account.move"].sudo().create(values)
-        self.with_context(clinic_defer_reservation=True).clinic_invoice_id = invoice
+        # the front desk bills the visit without invoicing rights, in the visit's company
+        invoice = (
+            self.env["account.move"].sudo().with_company(self._clinic_company()).create(values)
+        )
+        defer_sync(self).clinic_invoice_id = invoice
         if entitlement and entitlement.billing_mode == "prepaid_credit":
-            self.clinic_usage_id.sudo().move_id = invoice
+            trusted(self.clinic_usage_id).move_id = invoice
         return invoice
 
     def action_clinic_view_invoice(self):

@@ -5,6 +5,8 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools.misc import format_date
 
+from .clinic_guard import is_trusted
+
 AUTH_TYPE_SELECTION = [("sessions", "Sessions"), ("units", "Units")]
 FREQUENCY_SELECTION = [
     ("period", "Whole Period"),
@@ -20,9 +22,36 @@ COUNTED_ATTENDANCES = ("arrived", "upcoming")
 class ClinicAuthorization(models.Model):
     _name = "clinic.authorization"
     _description = "Insurance Authorization"
-    _inherit = ["mail.thread", "mail.activity.mixin", "clinic.reminder.mixin"]
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        "clinic.reminder.mixin",
+        "clinic.guard.mixin",
+    ]
     _order = "date_end desc nulls first, id desc"
     _check_company_auto = True
+    # the front desk enters what the payer approved; what was used, booked and the status
+    # are counted from the visits
+    _clinic_user_create = True
+    _clinic_create_fields = frozenset({"company_id"})
+    _clinic_user_fields = frozenset(
+        {
+            "name",
+            "partner_id",
+            "payer_id",
+            "auth_type",
+            "date_start",
+            "date_end",
+            "service_product_ids",
+            "allowed",
+            "frequency",
+            "frequency_limit",
+            "pending",
+            "inactive",
+            "priority",
+            "note",
+        }
+    )
 
     name = fields.Char(string="Authorization Number", required=True, index="trigram", tracking=True)
     partner_id = fields.Many2one(
@@ -241,6 +270,18 @@ class ClinicAuthorization(models.Model):
 
     # ------------------------------------------------------------------ create / write
     def write(self, vals):
+        if "partner_id" in vals and not is_trusted(self.env):
+            for authorization in self:
+                if authorization.event_ids and authorization.partner_id.id != vals["partner_id"]:
+                    raise UserError(
+                        self.env._(
+                            "Authorization %(name)s already counts visits of %(patient)s: it "
+                            "cannot move to another patient. Enter a new authorization for "
+                            "them instead.",
+                            name=authorization.name,
+                            patient=authorization.partner_id.display_name,
+                        )
+                    )
         res = super().write(vals)
         # a new approved amount or end date starts the matching reminders afresh
         prefixes = tuple(
@@ -249,7 +290,7 @@ class ClinicAuthorization(models.Model):
             if field in vals
         )
         if prefixes and "reminders_sent" not in vals:
-            self._clinic_forget_reminders(prefixes)
+            self._clinic_trusted()._clinic_forget_reminders(prefixes)
         return res
 
     @api.ondelete(at_uninstall=False)

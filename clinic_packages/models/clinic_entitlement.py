@@ -4,18 +4,35 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
 
+from .calendar_event import defer_sync
+from .clinic_guard import GROUP_MANAGER, GROUP_USER, is_trusted
 from .product_template import ACTIVATION_SELECTION, BILLING_SELECTION
 
 # states in which a package may still be booked against, one way or another
 OPEN_STATES = ("draft", "active", "paused")
+# states in which a package still holds money the patient may get back
+REFUNDABLE_STATES = ("draft", "active", "paused", "exhausted", "expired")
+# states that end a package for good
+CLOSED_STATES = ("refunded", "cancelled")
 
 
 class ClinicEntitlement(models.Model):
     _name = "clinic.entitlement"
     _description = "Patient Package"
-    _inherit = ["mail.thread", "mail.activity.mixin", "clinic.reminder.mixin"]
+    _inherit = [
+        "mail.thread",
+        "mail.activity.mixin",
+        "clinic.reminder.mixin",
+        "clinic.guard.mixin",
+    ]
     _order = "date_expiry asc nulls last, id desc"
     _check_company_auto = True
+    # made by selling (or importing) a package; the front desk extends it, a manager also
+    # changes the terms it was sold on. Everything else changes through its actions.
+    _clinic_user_fields = frozenset({"date_expiry"})
+    _clinic_manager_fields = frozenset(
+        {"practitioner_ids", "location_ids", "count_no_show", "count_late_cancel"}
+    )
 
     name = fields.Char(
         string="Reference",
@@ -165,6 +182,12 @@ class ClinicEntitlement(models.Model):
         help="Collected and not yet recognised, refunded or broken: what the clinic still "
         "owes the patient in visits.",
     )
+    # what can be done with the package now: one answer for the code, the buttons and wizards
+    can_refund = fields.Boolean(compute="_compute_capabilities")
+    can_cancel = fields.Boolean(compute="_compute_capabilities")
+    can_pause = fields.Boolean(compute="_compute_capabilities")
+    can_resume = fields.Boolean(compute="_compute_capabilities")
+    can_extend = fields.Boolean(compute="_compute_capabilities")
 
     _sql_constraints = [
         (
@@ -173,6 +196,17 @@ class ClinicEntitlement(models.Model):
             "A package cannot expire before it starts.",
         ),
     ]
+
+    @api.depends("state", "uses_used")
+    def _compute_capabilities(self):
+        for entitlement in self:
+            state = entitlement.state
+            entitlement.can_refund = state in REFUNDABLE_STATES
+            # a delivered use is refunded, not cancelled
+            entitlement.can_cancel = state not in CLOSED_STATES and not entitlement.uses_used
+            entitlement.can_pause = state == "active"
+            entitlement.can_resume = state == "paused"
+            entitlement.can_extend = state not in CLOSED_STATES
 
     @api.depends("line_ids.quantity", "line_ids.used", "line_ids.reserved")
     def _compute_uses(self):
@@ -360,14 +394,20 @@ class ClinicEntitlement(models.Model):
         return entitlements
 
     def write(self, vals):
+        if "date_expiry" in vals and not is_trusted(self.env):
+            # extending is a front-desk action: not on a package that is over
+            self._clinic_check_group(GROUP_USER, self.env._("change a package's expiry date"))
+            for entitlement in self.filtered(lambda e: not e.can_extend):
+                raise entitlement._clinic_state_error(self.env._("extended"))
         res = super().write(vals)
-        if "date_expiry" in vals and "reminders_sent" not in vals:
-            # a new expiry date: its reminders come again
-            self._clinic_forget_reminders(("days:",))
         if "date_expiry" in vals:
+            trusted = self._clinic_trusted()
+            if "reminders_sent" not in vals:
+                # a new expiry date: its reminders come again
+                trusted._clinic_forget_reminders(("days:",))
             # an extended (or cleared) expiry brings an expired package back
             today = fields.Date.context_today(self)
-            extended = self.filtered(
+            extended = trusted.filtered(
                 lambda e: e.state == "expired" and (not e.date_expiry or e.date_expiry >= today)
             )
             extended._clinic_reverse_breakage()
@@ -383,7 +423,7 @@ class ClinicEntitlement(models.Model):
                         "Package %(name)s cannot be deleted: it is %(state)s. Cancel it "
                         "(or refund it) instead, so that its history is kept.",
                         name=entitlement.name,
-                        state=dict(self._fields["state"].selection)[entitlement.state],
+                        state=entitlement._clinic_state_label(),
                     )
                 )
 
@@ -433,6 +473,11 @@ class ClinicEntitlement(models.Model):
             ):
                 entitlement.state = "active"
 
+    def _clinic_state_label(self):
+        """The package's state, in the user's language."""
+        self.ensure_one()
+        return dict(self._fields["state"]._description_selection(self.env))[self.state]
+
     def _clinic_state_error(self, action):
         self.ensure_one()
         return UserError(
@@ -440,23 +485,32 @@ class ClinicEntitlement(models.Model):
                 "Package %(name)s cannot be %(action)s: it is %(state)s.",
                 name=self.name,
                 action=action,
-                state=dict(self._fields["state"].selection)[self.state],
+                state=self._clinic_state_label(),
             )
         )
 
+    def _clinic_begin(self, group, action):
+        """Start a business action on these packages: the caller needs `group` and access
+        to each package (its company); the action then runs trusted."""
+        self._clinic_check_group(group, action)
+        self.check_access("write")
+        return self._clinic_trusted()
+
     def action_pause(self):
+        self = self._clinic_begin(GROUP_USER, self.env._("pause a package"))
         today = fields.Date.context_today(self)
         for entitlement in self:
-            if entitlement.state != "active":
+            if not entitlement.can_pause:
                 raise entitlement._clinic_state_error(self.env._("paused"))
             entitlement.write({"state": "paused", "date_paused": today})
         return True
 
     def action_resume(self):
         """Resume a paused package; the days it was paused are added to its validity."""
+        self = self._clinic_begin(GROUP_USER, self.env._("resume a package"))
         today = fields.Date.context_today(self)
         for entitlement in self:
-            if entitlement.state != "paused":
+            if not entitlement.can_resume:
                 raise entitlement._clinic_state_error(self.env._("resumed"))
             vals = {"date_paused": False}
             paused_days = (today - entitlement.date_paused).days if entitlement.date_paused else 0
@@ -475,8 +529,9 @@ class ClinicEntitlement(models.Model):
         return True
 
     def action_cancel(self):
+        self = self._clinic_begin(GROUP_MANAGER, self.env._("cancel a package"))
         for entitlement in self:
-            if entitlement.state in ("refunded", "cancelled"):
+            if entitlement.state in CLOSED_STATES:
                 raise entitlement._clinic_state_error(self.env._("cancelled"))
             consumed = entitlement.usage_ids.filtered(lambda u: u.state == "consumed")
             if consumed:
@@ -915,7 +970,8 @@ class ClinicEntitlement(models.Model):
     def action_refund(self):
         """Open the refund wizard."""
         self.ensure_one()
-        if self.state not in ("draft", "active", "paused", "exhausted", "expired"):
+        self._clinic_begin(GROUP_MANAGER, self.env._("refund a package"))
+        if not self.can_refund:
             raise self._clinic_state_error(self.env._("refunded"))
         return {
             "type": "ir.actions.act_window",
@@ -931,7 +987,8 @@ class ClinicEntitlement(models.Model):
         package invoice (or a payment back from the prepayment), the rest of its unearned
         value to breakage, its booked visits released. Returns the credit note or payment."""
         self.ensure_one()
-        if self.state not in ("draft", "active", "paused", "exhausted", "expired"):
+        self = self._clinic_begin(GROUP_MANAGER, self.env._("refund a package"))
+        if not self.can_refund:
             raise self._clinic_state_error(self.env._("refunded"))
         self._clinic_check_refund_amount(amount)
         document = False
@@ -944,7 +1001,7 @@ class ClinicEntitlement(models.Model):
         upcoming = self.env["calendar.event"].search(
             [("clinic_entitlement_id", "=", self.id), ("clinic_attendance", "=", "upcoming")]
         )
-        upcoming.with_context(clinic_defer_reservation=True).write(
+        defer_sync(upcoming).write(
             {
                 "clinic_entitlement_id": False,
                 "clinic_coverage_note": self.env._(

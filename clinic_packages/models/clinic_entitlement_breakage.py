@@ -12,6 +12,7 @@ class ClinicEntitlementBreakage(models.Model):
     """
 
     _name = "clinic.entitlement.breakage"
+    _inherit = ["clinic.guard.mixin"]
     _description = "Package Expiry Breakage"
     _order = "id desc"
     _rec_name = "entitlement_id"

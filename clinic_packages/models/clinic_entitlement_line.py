@@ -1,11 +1,18 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .clinic_guard import is_trusted
+
 
 class ClinicEntitlementLine(models.Model):
     _name = "clinic.entitlement.line"
+    _inherit = ["clinic.guard.mixin"]
     _description = "Patient Package Service"
     _order = "entitlement_id, sequence, id"
+    # the counters are computed from the uses; a manager may change the uses bought and the
+    # patient-pays amount of an open package
+    _clinic_user_fields = frozenset({"sequence"})
+    _clinic_manager_fields = frozenset({"quantity", "patient_pays"})
 
     entitlement_id = fields.Many2one(
         "clinic.entitlement", string="Package", required=True, index=True, ondelete="cascade"
@@ -53,6 +60,25 @@ class ClinicEntitlementLine(models.Model):
             line.used = counts.get((line._origin.id, "consumed"), 0)
             line.reserved = counts.get((line._origin.id, "reserved"), 0)
             line.remaining = line.quantity - line.used - line.reserved
+
+    def write(self, vals):
+        if not is_trusted(self.env) and {"quantity", "patient_pays"}.intersection(vals):
+            for line in self:
+                entitlement = line.entitlement_id
+                if not entitlement.can_extend:
+                    raise entitlement._clinic_state_error(self.env._("changed"))
+        res = super().write(vals)
+        if "quantity" in vals and not is_trusted(self.env):
+            for line in self:
+                line.entitlement_id.message_post(
+                    body=self.env._(
+                        "%(service)s: uses bought set to %(qty)s by %(user)s.",
+                        service=line.service_product_id.display_name,
+                        qty=line.quantity,
+                        user=self.env.user.name,
+                    )
+                )
+        return res
 
     @api.constrains("quantity")
     def _check_quantity(self):

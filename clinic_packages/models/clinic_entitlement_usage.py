@@ -3,11 +3,18 @@ from collections import Counter
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .clinic_guard import GROUP_USER, is_trusted
+
 
 class ClinicEntitlementUsage(models.Model):
     _name = "clinic.entitlement.usage"
+    _inherit = ["clinic.guard.mixin"]
     _description = "Package Use"
     _order = "date desc, id desc"
+    # a visit's use is booked, counted, released and undone by the visit's actions; the
+    # front desk may also book a use by hand (no visit), then count or release it
+    _clinic_user_create = True
+    _clinic_create_fields = frozenset({"entitlement_id", "entitlement_line_id", "date", "user_id"})
 
     entitlement_id = fields.Many2one(
         "clinic.entitlement", string="Package", required=True, index=True, ondelete="restrict"
@@ -110,7 +117,7 @@ class ClinicEntitlementUsage(models.Model):
                     self.env._(
                         "Package %(name)s cannot be used: it is %(state)s.",
                         name=entitlement.name,
-                        state=dict(entitlement._fields["state"].selection)[entitlement.state],
+                        state=entitlement._clinic_state_label(),
                     )
                 )
             if line.remaining < wanted[line.id]:
@@ -136,7 +143,7 @@ class ClinicEntitlementUsage(models.Model):
                         "it. Extend its expiry date (an expired package), or remove the "
                         "package from the visit.",
                         name=entitlement.name,
-                        state=dict(entitlement._fields["state"].selection)[entitlement.state],
+                        state=entitlement._clinic_state_label(),
                     )
                 )
         elif vals.get("state"):
@@ -187,11 +194,10 @@ class ClinicEntitlementUsage(models.Model):
     def _clinic_unrecognise(self):
         """Undo a delivered use: its recognition entry is reversed."""
         for usage in self:
-            move = usage.move_id
+            # the front desk undoes a visit without accounting rights
+            move = usage.move_id.sudo()
             if move.clinic_move_kind == "recognition" and move.state == "posted":
-                move.sudo()._reverse_moves(
-                    [{"ref": self.env._("Reversal: %s", move.ref)}], cancel=True
-                )
+                move._reverse_moves([{"ref": self.env._("Reversal: %s", move.ref)}], cancel=True)
             usage.write({"amount": 0.0, "move_id": False})
 
     def _clinic_release(self):
@@ -201,8 +207,26 @@ class ClinicEntitlementUsage(models.Model):
         """Undo a delivered use: it is booked again."""
         self.filtered(lambda u: u.state == "consumed").write({"state": "reserved"})
 
+    def _clinic_begin_manual(self, action):
+        """A use recorded by hand (no visit): the front desk's action. A visit's use
+        follows its visit's buttons."""
+        if is_trusted(self.env):
+            return self
+        self._clinic_check_group(GROUP_USER, action)
+        self.check_access("write")
+        for usage in self.filtered("event_id"):
+            raise UserError(
+                self.env._(
+                    "This use belongs to %(event)s: mark the visit arrived, no-show or "
+                    "cancelled instead.",
+                    event=usage.event_id.display_name,
+                )
+            )
+        return self._clinic_trusted()
+
     def action_consume(self):
         """Record a booked use as delivered (used)."""
+        self = self._clinic_begin_manual(self.env._("count a use by hand"))
         for usage in self:
             if usage.state != "reserved":
                 raise UserError(self.env._("Only a booked use can be marked as used."))
@@ -210,6 +234,7 @@ class ClinicEntitlementUsage(models.Model):
         return True
 
     def action_release(self):
+        self = self._clinic_begin_manual(self.env._("release a use by hand"))
         for usage in self:
             if usage.state != "reserved":
                 raise UserError(

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 
+from .clinic_guard import check_values
+
 # Fields of the package configuration: only Clinic Managers change them.
 PACKAGE_FIELDS = {
     "clinic_package_ok",
@@ -170,23 +172,24 @@ class ProductTemplate(models.Model):
     @api.constrains("clinic_units", "clinic_unit_minutes")
     def _check_clinic_units(self):
         for template in self:
-            if template.clinic_units < 0 or template.clinic_unit_minutes < 0:
+            if template.clinic_units < 1 or template.clinic_unit_minutes < 0:
                 raise ValidationError(
                     self.env._(
-                        "%(product)s: units per visit and minutes per unit cannot be negative.",
+                        "%(product)s: a visit uses at least 1 unit, and minutes per unit "
+                        "cannot be negative (0: units per visit are fixed).",
                         product=template.display_name,
                     )
                 )
 
     def _get_product_accounts(self):
         """A package invoiced at sale credits unearned revenue, not income: its value is
-        recognised visit by visit."""
+        recognised visit by visit. Only reads the company's account (it comes with the chart
+        of accounts)."""
         accounts = super()._get_product_accounts()
         if self.clinic_package_ok and self.clinic_billing_mode == "package_invoice":
-            company = self.env.company
-            company._clinic_setup_accounts()
-            if company.clinic_deferred_account_id:
-                accounts["income"] = company.clinic_deferred_account_id
+            deferred = self.env.company.clinic_deferred_account_id
+            if deferred:
+                accounts["income"] = deferred
         return accounts
 
     def _clinic_units_for_minutes(self, minutes):
@@ -200,6 +203,7 @@ class ProductTemplate(models.Model):
         return max(units, 1)
 
     def _clinic_check_package_rights(self, vals):
+        check_values(self, vals, PACKAGE_FIELDS)
         if (
             PACKAGE_FIELDS.intersection(vals)
             and not self.env.su
@@ -215,6 +219,7 @@ class ProductTemplate(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            check_values(self, vals, PACKAGE_FIELDS)
             # defaults of a plain product do not count as configuring a package
             if vals.get("clinic_package_ok") or vals.get("clinic_package_line_ids"):
                 self._clinic_check_package_rights(vals)

@@ -59,60 +59,11 @@ class ResCompany(models.Model):
         help="Journal of the revenue recognition and breakage entries of packages.",
     )
 
-    def _clinic_new_account(self, name, account_type, like_types):
-        """An account of `account_type` next to the company's accounts of `like_types`."""
-        self.ensure_one()
-        Account = self.env["account.account"].sudo().with_company(self)
-        model = Account.search(
-            [("company_ids", "in", self.ids), ("account_type", "in", like_types)],
-            order="code desc",
-            limit=1,
-        )
-        if not model:
-            return Account
-        return Account.create(
-            {
-                "name": name,
-                "code": Account._search_new_account_code(model.code),
-                "account_type": account_type,
-                "company_ids": [fields.Command.set(self.ids)],
-            }
-        )
-
-    def _clinic_setup_accounts(self):
-        """Give companies with a chart of accounts the package accounts and journal they miss."""
-        for company in self.filtered("chart_template"):
-            values = {}
-            if not company.clinic_deferred_account_id:
-                values["clinic_deferred_account_id"] = company._clinic_new_account(
-                    self.env._("Unearned Revenue (Packages)"),
-                    "liability_current",
-                    ["liability_current"],
-                ).id
-            if not company.clinic_breakage_account_id:
-                values["clinic_breakage_account_id"] = company._clinic_new_account(
-                    self.env._("Package Breakage Income"),
-                    "income_other",
-                    ["income_other", "income"],
-                ).id
-            if not company.clinic_journal_id:
-                values["clinic_journal_id"] = (
-                    self.env["account.journal"]
-                    .sudo()
-                    .search(
-                        [("company_id", "=", company.id), ("type", "=", "general")],
-                        order="sequence, id",
-                        limit=1,
-                    )
-                    .id
-                )
-            if values:
-                company.sudo().write(values)
-
     def _clinic_accounting(self):
-        """(unearned account, breakage account, journal) of the company; created when missing."""
+        """(unearned account, breakage account, journal) of the company. They come with its
+        chart of accounts (account.chart.template._post_load_data); read only, never created
+        here."""
         self.ensure_one()
-        self._clinic_setup_accounts()
         if not (
             self.clinic_deferred_account_id
             and self.clinic_breakage_account_id

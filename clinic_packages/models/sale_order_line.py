@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 
 
 class SaleOrderLine(models.Model):
@@ -33,6 +33,24 @@ class SaleOrderLine(models.Model):
             ):
                 line.qty_to_invoice = 0.0
         return res
+
+    @api.constrains("product_id", "product_uom_qty")
+    def _check_clinic_package_qty(self):
+        """A package is given back with the refund wizard, not with a negative quantity
+        (which would credit the package's value with no package behind it). Whole units are
+        checked when the packages are made (confirmation)."""
+        for line in self.filtered(lambda sol: sol.product_id.clinic_package_ok):
+            qty = line.product_uom_qty
+            if qty < 0:
+                raise ValidationError(
+                    self.env._(
+                        "%(package)s: a package is sold in whole units, 0 or more (not "
+                        "%(qty)s). To give a package back, refund it from the package (Refund "
+                        "button).",
+                        package=line.product_id.display_name,
+                        qty=qty,
+                    )
+                )
 
     def _clinic_prepare_entitlement(self):
         self.ensure_one()

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..models.clinic_guard import internal_context
+
 
 class ClinicCreditAllocation(models.TransientModel):
     """Apply a patient's outstanding credits (prepayments, credit notes) to chosen open
@@ -61,8 +63,33 @@ class ClinicCreditAllocation(models.TransientModel):
             wizard.credit_total = -sum(wizard.credit_ids.filtered("use").mapped("residual"))
             wizard.amount_total = sum(wizard.invoice_ids.mapped("amount"))
 
+    def _clinic_check_owner(self):
+        """Credits and invoices are the patient's own, in the wizard's company: a client
+        could send others' lines."""
+        self.ensure_one()
+        patient = self.partner_id.commercial_partner_id
+        documents = [(line.move_line_id, line.move_line_id.move_id) for line in self.credit_ids]
+        documents += [(line.invoice_id, line.invoice_id) for line in self.invoice_ids]
+        for record, document in documents:
+            if (
+                record.partner_id.commercial_partner_id != patient
+                or record.company_id != self.company_id
+            ):
+                raise UserError(
+                    self.env._(
+                        "%(document)s is not %(patient)s's (it is %(owner)s's, in "
+                        "%(company)s): only the patient's own credits and invoices can be "
+                        "applied. Open Apply Credit from the right patient.",
+                        document=document.display_name,
+                        patient=patient.display_name,
+                        owner=record.partner_id.commercial_partner_id.display_name,
+                        company=record.company_id.name,
+                    )
+                )
+
     def action_confirm(self):
         self.ensure_one()
+        self._clinic_check_owner()
         currency = self.currency_id
         for line in self.invoice_ids:
             if (
@@ -98,7 +125,9 @@ class ClinicCreditAllocation(models.TransientModel):
                 if currency.is_zero(to_apply):
                     break
                 applied = min(to_apply, -credit.amount_residual)
-                (credit | receivable).with_context(clinic_allocation_amount=applied).reconcile()
+                (credit | receivable).with_context(
+                    **internal_context(clinic_allocation_amount=applied)
+                ).reconcile()
                 to_apply = currency.round(to_apply - applied)
         return {"type": "ir.actions.act_window_close"}
 

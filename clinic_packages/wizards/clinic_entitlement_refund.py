@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 
 
 class ClinicEntitlementRefund(models.TransientModel):
@@ -68,13 +67,3 @@ class ClinicEntitlementRefund(models.TransientModel):
     def _check_amount(self):
         for wizard in self:
             wizard.entitlement_id._clinic_check_refund_amount(wizard.amount)
-
-    @api.model
-    def _clinic_no_refund_error(self, entitlement):
-        return UserError(
-            self.env._(
-                "Package %(name)s cannot be refunded: it is %(state)s.",
-                name=entitlement.name,
-                state=dict(entitlement._fields["state"].selection)[entitlement.state],
-            )
-        )

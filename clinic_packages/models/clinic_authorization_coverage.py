@@ -1,0 +1,312 @@
+"""Which insurance authorization covers a visit, and what the visit takes from it.
+
+An authorization answers for itself: `_clinic_find_for_visit` picks the patient's applicable
+one, `_clinic_problem` says why one does not cover a visit (inactive, pending, dates, services,
+approved amount, day / week / month window), `_clinic_amounts_for_visit` sums what the other
+visits take, and `_clinic_check_block` refuses bookings under the company's block setting,
+with the authorizations locked. `calendar.event` only asks (booking, warnings, trace); the
+portal, imports and RPC go through the same methods.
+"""
+
+from datetime import datetime, time, timedelta
+
+import pytz
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.osv import expression
+
+# authorizations of one patient looked at when booking (a patient has a handful)
+AUTHORIZATION_CANDIDATES = 10
+
+
+class ClinicAuthorization(models.Model):
+    _inherit = "clinic.authorization"
+
+    # Which insurance authorization covers a visit and what the visit takes from it: 1
+    # session, or the visit's units. Kept (arrived) and upcoming visits count; no-shows and
+    # cancellations never do (a payer is not billed for them). Booking picks the applicable
+    # authorization; what breaks a limit is shown in red, or refused under the company's
+    # setting "block bookings without authorization".
+    @api.model
+    def _clinic_find_for_visit(self, visit):
+        """The patient's authorization for `visit`: not pending, active, the visit date
+        within its period, the service covered; primary before secondary, then the soonest
+        ending. One with room for the visit in its limits is preferred; when none has room,
+        the first one is returned and the visit says why. A bounded number of queries,
+        whatever the number of authorizations and past visits."""
+        visit.ensure_one()
+        if not (visit.clinic_patient_id and visit.clinic_service_id):
+            return self.browse()
+        visit_date = visit._clinic_visit_date()
+        candidates = self.search(
+            [
+                ("partner_id", "=", visit.clinic_patient_id.id),
+                ("company_id", "in", self.env.companies.ids),
+                ("state", "=", "active"),
+                ("date_start", "<=", visit_date),
+                "|",
+                ("date_end", "=", False),
+                ("date_end", ">=", visit_date),
+                "|",
+                ("service_product_ids", "=", False),
+                ("service_product_ids", "in", visit.clinic_service_id.ids),
+            ],
+            order="priority, date_end asc nulls last, id",
+            limit=AUTHORIZATION_CANDIDATES,
+        )
+        if len(candidates) > 1:
+            amounts = candidates._clinic_amounts_for_visit(visit)
+            for authorization in candidates:
+                if not authorization._clinic_limit_problem(visit, amounts):
+                    return authorization
+        return candidates[:1]
+
+    @api.model
+    def _clinic_visit_dates_domain(self, first, last):
+        """Visits dated from `first` to `last` in the user's timezone (as
+        `_clinic_visit_date` dates them)."""
+        try:
+            tz = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
+        except pytz.UnknownTimeZoneError:
+            tz = pytz.utc
+
+        def utc(day):
+            local = tz.localize(datetime.combine(day, time.min))
+            return local.astimezone(pytz.utc).replace(tzinfo=None)
+
+        return [
+            "|",
+            "&",
+            "&",
+            ("allday", "=", False),
+            ("start", ">=", utc(first)),
+            ("start", "<", utc(last + timedelta(days=1))),
+            "&",
+            "&",
+            ("allday", "=", True),
+            ("start_date", ">=", first),
+            ("start_date", "<=", last),
+        ]
+
+    def _clinic_amounts_for_visit(self, visit, before_only=False, ignore=None):
+        """What the visits other than `visit` take from each of these authorizations:
+        {id: {"period": (kept, upcoming), "window": (kept, upcoming)}}, over its whole
+        period and over the day, week or month of this visit. `before_only`: of the upcoming
+        visits, only those booked before this one count (the later ones are over the
+        limit, not this one). `ignore`: visits not to count. One query for the periods, one
+        per kind of window."""
+        visit.ensure_one()
+        others = []
+        if visit._origin.id and before_only:
+            others = ["|", ("clinic_attendance", "!=", "upcoming"), ("id", "<", visit._origin.id)]
+        elif visit._origin.id:
+            others = [("id", "!=", visit._origin.id)]
+        if ignore:
+            others = expression.AND([others, [("id", "not in", ignore.ids)]])
+        periods = self._clinic_amounts(others)
+        amounts = {
+            authorization.id: {"period": periods.get(authorization.id, (0, 0)), "window": (0, 0)}
+            for authorization in self
+        }
+        visit_date = visit._clinic_visit_date()
+        limited = self.filtered(lambda a: a.frequency != "period" and a.frequency_limit)
+        for group in limited.grouped("frequency").values():
+            first, last = group[0]._clinic_window(visit_date)
+            windows = group._clinic_amounts(
+                expression.AND([others, self._clinic_visit_dates_domain(first, last)])
+            )
+            for authorization in group:
+                amounts[authorization.id]["window"] = windows.get(authorization.id, (0, 0))
+        return amounts
+
+    def _clinic_problem(self, visit, amounts):
+        """Why this authorization does not cover `visit`, as a sentence for the front desk,
+        or False. `amounts` comes from `_clinic_amounts_for_visit`."""
+        self.ensure_one()
+        name = self.name
+        visit_date = visit._clinic_visit_date()
+        if self.partner_id != visit.clinic_patient_id:
+            return self.env._(
+                "Authorization %(name)s belongs to %(owner)s, not to %(patient)s.",
+                name=name,
+                owner=self.partner_id.display_name,
+                patient=visit.clinic_patient_id.display_name,
+            )
+        reason = self._clinic_inactive_reason()
+        if reason:
+            return self.env._(
+                "Authorization %(name)s is inactive (%(reason)s): it covers no more visits. "
+                "Bill the patient, or use another self.",
+                name=name,
+                reason=reason,
+            )
+        if self.pending:
+            return self.env._(
+                "Authorization %(name)s is pending: it is not applied to visits until the "
+                "payer approves it. Untick Pending on the authorization once it is approved.",
+                name=name,
+            )
+        if self.date_end and visit_date > self.date_end:
+            if self.date_end < fields.Date.context_today(self):
+                return self.env._(
+                    "Authorization %(name)s expired on %(end)s, before this visit on %(date)s. "
+                    "Ask the payer for a new authorization, or bill the patient.",
+                    name=name,
+                    end=self.date_end,
+                    date=visit_date,
+                )
+            return self.env._(
+                "Authorization %(name)s ends on %(end)s, before this visit on %(date)s. Ask "
+                "the payer to extend it, or bill the patient.",
+                name=name,
+                end=self.date_end,
+                date=visit_date,
+            )
+        if visit_date < self.date_start:
+            return self.env._(
+                "Authorization %(name)s starts on %(start)s, after this visit on %(date)s.",
+                name=name,
+                start=self.date_start,
+                date=visit_date,
+            )
+        services = self.service_product_ids
+        if services and visit.clinic_service_id not in services:
+            return self.env._(
+                "Authorization %(name)s does not cover %(service)s (it covers %(services)s).",
+                name=name,
+                service=visit.clinic_service_id.display_name,
+                services=", ".join(services.mapped("display_name")),
+            )
+        return self._clinic_limit_problem(visit, amounts)
+
+    def _clinic_limit_problem(self, visit, amounts):
+        """The approved amount or the day/week/month limit `visit` would exceed, as a
+        sentence, or False."""
+        self.ensure_one()
+        need = self._clinic_amount_of(visit)
+        if need <= 0:
+            return False
+        name = self.name
+        unit = self._clinic_unit_label()
+        how = self._clinic_how_counted()
+        allowed = self.allowed
+        counted = self._clinic_counted(*amounts[self.id]["period"])
+        if allowed and counted + need > allowed:
+            if counted >= allowed:
+                return self.env._(
+                    "Authorization %(name)s is exhausted: %(counted)s of %(allowed)s %(unit)s "
+                    "are already %(how)s. Ask the payer for more, or bill the patient.",
+                    name=name,
+                    counted=counted,
+                    allowed=allowed,
+                    unit=unit,
+                    how=how,
+                )
+            return self.env._(
+                "Authorization %(name)s has %(left)s of %(allowed)s %(unit)s left and this "
+                "visit needs %(need)s. Ask the payer for more, shorten the visit, or bill the "
+                "patient.",
+                name=name,
+                left=allowed - counted,
+                allowed=allowed,
+                unit=unit,
+                need=need,
+            )
+        limit = self.frequency_limit
+        if self.frequency != "period" and limit:
+            counted = self._clinic_counted(*amounts[self.id]["window"])
+            if counted + need > limit:
+                visit_date = visit._clinic_visit_date()
+                return self.env._(
+                    "Authorization %(name)s allows %(limit)s %(unit)s %(per)s: %(counted)s are "
+                    "already %(how)s %(window)s and this visit needs %(need)s. Book it in "
+                    "another %(period)s, or bill the patient.",
+                    name=name,
+                    limit=limit,
+                    unit=unit,
+                    per=self._clinic_frequency_label(),
+                    counted=counted,
+                    how=how,
+                    window=self._clinic_window_label(visit_date),
+                    need=need,
+                    period={
+                        "day": self.env._("day"),
+                        "week": self.env._("week"),
+                        "month": self.env._("month"),
+                    }[self.frequency],
+                )
+        return False
+
+    @api.model
+    def _clinic_visit_warnings(self, visit, before_only=True, ignore=None):
+        """Sentences saying why no valid authorization covers the upcoming `visit` (added to
+        `_clinic_warnings`; under the block setting they refuse the booking). A visit that
+        a package pays needs no authorization, nor does a patient without any on file
+        (unless the company blocks bookings without authorization)."""
+        visit.ensure_one()
+        authorization = visit.clinic_authorization_id
+        if authorization:
+            amounts = authorization._clinic_amounts_for_visit(visit, before_only, ignore)
+            problem = authorization._clinic_problem(visit, amounts)
+            return [problem] if problem else []
+        if not visit.clinic_service_id or visit.clinic_entitlement_id:
+            return []
+        patient = visit.clinic_patient_id
+        on_file = self.search(
+            [("partner_id", "=", patient.id), ("company_id", "in", self.env.companies.ids)],
+            order="priority, date_end desc nulls first, id desc",
+            limit=AUTHORIZATION_CANDIDATES,
+        )
+        if not on_file:
+            if not visit._clinic_company().clinic_block_unauthorized:
+                return []
+            return [
+                self.env._(
+                    "%(patient)s has no insurance authorization on file. Add it on the "
+                    "patient's Authorizations tab, or sell the patient a package.",
+                    patient=patient.display_name,
+                )
+            ]
+        amounts = on_file._clinic_amounts_for_visit(visit, before_only, ignore)
+        return [
+            self.env._("This visit has no authorization."),
+            *(
+                authorization._clinic_problem(visit, amounts)
+                or self.env._(
+                    "Authorization %s covers it: choose it on the visit.", authorization.name
+                )
+                for authorization in on_file
+            ),
+        ]
+
+    @api.model
+    def _clinic_check_block(self, events, batch=False):
+        """Under their company's setting "block bookings without authorization", refuse the
+        upcoming visits that no valid authorization covers, naming the limit. Their
+        authorizations are locked first, so that two bookings of the last session or unit
+        cannot both pass. `batch`: visits booked together (a series), taken in date order."""
+        events = events.filtered(
+            lambda e: (
+                e.active
+                and e.clinic_attendance == "upcoming"
+                and e.clinic_patient_id
+                and e.clinic_service_id
+                and e._clinic_company().clinic_block_unauthorized
+            )
+        )
+        events.clinic_authorization_id._clinic_lock()
+        ordered = events.sorted(lambda e: (e.start, e.id))
+        for index, event in enumerate(ordered):
+            later = ordered[index + 1 :] if batch else None
+            problems = self._clinic_visit_warnings(event, before_only=False, ignore=later)
+            if problems:
+                raise UserError(
+                    self.env._(
+                        "%(event)s on %(date)s cannot be booked: %(problems)s Bookings without "
+                        "a valid authorization are blocked in the clinic settings.",
+                        event=event.display_name,
+                        date=event._clinic_visit_date(),
+                        problems=" ".join(problems),
+                    )
+                )

@@ -1,0 +1,147 @@
+"""Whether a package can pay for a visit, and which one.
+
+A package answers for itself: `_clinic_find_for_visit` picks the patient's usable package
+(active, not expired on the visit date, uses left, valid with the practitioner and the
+location; the soonest-expiring first) and `_clinic_check_covers` says which limit one breaks
+and what to do. `calendar.event` asks them and keeps the answer; the portal, imports and RPC
+go through the same methods.
+"""
+
+from odoo import api, models
+from odoo.exceptions import UserError
+
+
+class ClinicEntitlement(models.Model):
+    _inherit = "clinic.entitlement"
+
+    @api.model
+    def _clinic_find_for_visit(self, visit):
+        """The patient's usable package for `visit`: active, not expired on the visit
+        date, uses left for the service, valid with the practitioner and location; the
+        soonest-expiring first. One query, whatever the patient's history."""
+        visit.ensure_one()
+        if not (visit.clinic_patient_id and visit.clinic_service_id):
+            return self.browse()
+        visit_date = visit._clinic_visit_date()
+        domain = [
+            ("partner_id", "=", visit.clinic_patient_id.id),
+            ("state", "=", "active"),
+            (
+                "line_ids",
+                "any",
+                [
+                    ("service_product_id", "=", visit.clinic_service_id.id),
+                    ("remaining", ">", 0),
+                ],
+            ),
+            "|",
+            ("date_expiry", "=", False),
+            ("date_expiry", ">=", visit_date),
+            "|",
+            ("practitioner_ids", "=", False),
+            ("practitioner_ids", "in", visit.user_id.ids),
+            "|",
+            ("location_ids", "=", False),
+            ("location_ids", "in", visit.clinic_location_id.ids),
+        ]
+        # its company comes with it: the visit takes it (no query of its own)
+        return self.search_fetch(
+            domain, ["company_id"], limit=1, order="date_expiry asc nulls last, id asc"
+        )
+
+    def _clinic_check_covers(self, visit, remaining=False):
+        """Raise a UserError saying which limit this package breaks for `visit` and what
+        to do. `remaining` also checks uses left (booking checks them under a lock)."""
+        self.ensure_one()
+        name = self.name
+        if self.partner_id != visit.clinic_patient_id:
+            raise UserError(
+                self.env._(
+                    "Package %(name)s belongs to %(owner)s, not to %(patient)s. Choose one of "
+                    "the patient's packages, or none.",
+                    name=name,
+                    owner=self.partner_id.display_name,
+                    patient=(
+                        visit.clinic_patient_id.display_name or self.env._("this visit's patient")
+                    ),
+                )
+            )
+        state_errors = {
+            "draft": self.env._(
+                "Package %(name)s is not active yet: it starts when its invoice is paid. "
+                "Register the payment, or book the visit without the package."
+            ),
+            "paused": self.env._(
+                "Package %(name)s is paused. Resume it, or book the visit without the package."
+            ),
+            "exhausted": self.env._(
+                "Package %(name)s is used up. Sell the patient a new package, or book the "
+                "visit without one."
+            ),
+            "expired": self.env._(
+                "Package %(name)s expired on %(date)s. Extend its expiry date, sell a new "
+                "package, or book the visit without one."
+            ),
+            "refunded": self.env._("Package %(name)s was refunded and can no longer be used."),
+            "cancelled": self.env._("Package %(name)s was cancelled and can no longer be used."),
+        }
+        if self.state in state_errors:
+            raise UserError(
+                state_errors[self.state]
+                % {
+                    "name": name,
+                    "date": self.date_expiry,
+                }
+            )
+        visit_date = visit._clinic_visit_date()
+        if self.date_expiry and visit_date > self.date_expiry:
+            raise UserError(
+                self.env._(
+                    "Package %(name)s expires on %(expiry)s, before this visit on %(date)s. "
+                    "Extend the package's expiry date, or remove the package from the visit.",
+                    name=name,
+                    expiry=self.date_expiry,
+                    date=visit_date,
+                )
+            )
+        line = self._clinic_line_for(visit.clinic_service_id)
+        if not line:
+            raise UserError(
+                self.env._(
+                    "Package %(name)s does not cover %(service)s (it covers %(services)s). "
+                    "Choose a covered service, or book the visit without the package.",
+                    name=name,
+                    service=(
+                        visit.clinic_service_id.display_name
+                        or self.env._("a visit without service")
+                    ),
+                    services=", ".join(self.line_ids.service_product_id.mapped("display_name")),
+                )
+            )
+        if self.practitioner_ids and visit.user_id not in self.practitioner_ids:
+            raise UserError(
+                self.env._(
+                    "Package %(name)s is valid only with %(allowed)s; this visit is with "
+                    "%(user)s. Change the practitioner, or remove the package from the visit.",
+                    name=name,
+                    allowed=", ".join(self.practitioner_ids.mapped("name")),
+                    user=visit.user_id.name or self.env._("nobody"),
+                )
+            )
+        if self.location_ids and visit.clinic_location_id not in self.location_ids:
+            raise UserError(
+                self.env._(
+                    "Package %(name)s is valid only at %(allowed)s; this visit is %(where)s. "
+                    "Change the location, or remove the package from the visit.",
+                    name=name,
+                    allowed=", ".join(self.location_ids.mapped("name")),
+                    where=(
+                        self.env._("at %s", visit.clinic_location_id.name)
+                        if visit.clinic_location_id
+                        else self.env._("without a location")
+                    ),
+                )
+            )
+        if remaining and line.remaining <= 0:
+            raise line._clinic_used_up_error()
+        return line

@@ -1,0 +1,671 @@
+"""Who may do what, tried as outside clients: XML-RPC and JSON-RPC calls through the real
+HTTP server, as a Clinic User (front desk), a Sales user without clinic role, a portal
+patient, a user of a second company and a Clinic Manager.
+
+Every refused call must leave counters, states, prices, owners and journal entries as they
+were; every bad input must get a clear message (an Odoo warning or access error, never a
+server traceback) and write nothing.
+
+Run with pytest-odoo's `--odoo-http` (scripts/test.sh does); without it HttpCase is skipped.
+"""
+
+import json
+import xmlrpc.client
+from datetime import date, datetime, time, timedelta
+
+from odoo import Command
+from odoo.tests import HttpCase, new_test_user
+
+from .common import ClinicTestMixin
+
+# Odoo's XML-RPC fault codes: a warning (UserError, ValidationError), an access error; any
+# other code carries a server traceback
+WARNING, ACCESS_ERROR = 2, 4
+# visits within the packages' validity (180 days from today)
+DAY = date.today() + timedelta(days=14)
+VISIT = datetime.combine(DAY, time(10, 0))
+
+
+def at(days, hour=10, minute=0):
+    """'YYYY-MM-DD HH:MM:SS' (UTC), `days` after VISIT, as an RPC client sends datetimes."""
+    moment = datetime.combine(DAY + timedelta(days=days), time(hour, minute))
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+class RightsCase(ClinicTestMixin, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._clinic_setup_data()
+        env = cls.env
+        env.user.tz = "UTC"
+        cls.salesman = new_test_user(
+            env, login="sales_only", groups="sales_team.group_sale_salesman"
+        )
+        cls.company_b, cls.user_b = cls._clinic_other_company(
+            "clinic_user_b",
+            groups="clinic_packages.group_clinic_user,sales_team.group_sale_salesman",
+        )
+        cls.portal_patient = new_test_user(
+            env, login="portal_maria", groups="base.group_portal", partner_id=cls.patient.id
+        )
+        cls.no_show_fee = env["product.product"].create(
+            {"name": "No-show fee", "type": "service", "list_price": 40.0}
+        )
+        # a package sold, invoiced and paid: 8 physio visits
+        order = cls.env["sale.order"].create(
+            {
+                "partner_id": cls.patient.id,
+                "order_line": [Command.create({"product_id": cls.package_physio8.id})],
+            }
+        )
+        order.action_confirm()
+        invoice = order._create_invoices()
+        invoice.action_post()
+        cls.entitlement = order.clinic_entitlement_ids
+        cls.line = cls.entitlement.line_ids
+        # one visit booked, one arrived
+        cls.booked = cls._visit(VISIT)
+        cls.arrived = cls._visit(VISIT - timedelta(days=7))
+        cls.arrived.action_clinic_arrive()
+        # a refunded package and a cancelled one
+        cls.refunded = cls._sold(cls.package_physio8)
+        cls.refunded._clinic_refund(0.0)
+        cls.cancelled = cls._sold(cls.package_physio8)
+        cls.cancelled.action_cancel()
+        # an insurance authorization of 4 units a month
+        cls.authorization = env["clinic.authorization"].create(
+            {
+                "name": "AUTH-1",
+                "partner_id": cls.patient_2.id,
+                "auth_type": "sessions",
+                "date_start": str(DAY - timedelta(days=30)),
+                "date_end": str(DAY + timedelta(days=300)),
+                "allowed": 3,
+            }
+        )
+
+    @classmethod
+    def _visit(cls, start, patient=None, **values):
+        return cls.env["calendar.event"].create(
+            {
+                "name": "Visit",
+                "start": start,
+                "stop": start + timedelta(minutes=45),
+                "clinic_patient_id": (patient or cls.patient).id,
+                "clinic_service_id": cls.physio.id,
+                "user_id": cls.practitioner.id,
+                "partner_ids": [Command.clear()],
+                **values,
+            }
+        )
+
+    @classmethod
+    def _sold(cls, product):
+        order = cls.env["sale.order"].create(
+            {
+                "partner_id": cls.patient.id,
+                "order_line": [Command.create({"product_id": product.id})],
+            }
+        )
+        order.action_confirm()
+        return order.clinic_entitlement_ids
+
+    # ------------------------------------------------------------------ clients
+    def rpc(self, user, model, method, *args, **kwargs):
+        """One XML-RPC call as `user` (password = login, as new_test_user sets it)."""
+        return self.xmlrpc_object.execute_kw(
+            self.env.cr.dbname, user.id, user.login, model, method, list(args), kwargs
+        )
+
+    def refused(self, user, model, method, *args, code=ACCESS_ERROR, match=None, **kwargs):
+        """The call is refused with an Odoo error (not a traceback) of `code`, its message
+        containing `match`; nothing it tried is left in the database."""
+        snapshot = self.snapshot()
+        with self.assertRaises(xmlrpc.client.Fault) as caught:
+            self.rpc(user, model, method, *args, **kwargs)
+        fault = caught.exception
+        self.assertEqual(
+            fault.faultCode, code, f"{model}.{method} as {user.login}: {fault.faultString}"
+        )
+        self.assertNotIn("Traceback", fault.faultString)
+        if match:
+            self.assertIn(match, fault.faultString)
+        self.env.invalidate_all()
+        self.assertEqual(self.snapshot(), snapshot, f"{model}.{method} changed something")
+        return fault.faultString
+
+    def snapshot(self):
+        """Counters, states, prices, owners and entries of everything the probes aim at."""
+        self.env.invalidate_all()
+        packages = self.entitlement | self.refunded | self.cancelled
+        return {
+            "packages": packages.read(
+                ["state", "partner_id", "amount_total", "amount_untaxed", "date_expiry"]
+            ),
+            "lines": packages.line_ids.read(["quantity", "used", "reserved", "remaining"]),
+            "uses": self.env["clinic.entitlement.usage"]
+            .search([])
+            .read(["state", "amount", "entitlement_line_id", "event_id", "move_id"]),
+            "visits": self.env["calendar.event"]
+            .search([("clinic_patient_id", "!=", False)])
+            .read(["clinic_attendance", "clinic_entitlement_id", "clinic_usage_id"]),
+            "authorization": self.authorization.read(["used", "scheduled", "state"]),
+            "entries": self.env["account.move"].search_count([]),
+            "items": self.env["account.move.line"].search_count([]),
+        }
+
+
+class TestFrontDeskCannotBypassActions(RightsCase):
+    """A Clinic User books, arrives, cancels, extends and pauses through the actions; the
+    counters, states, prices and owners behind them are not writable."""
+
+    def test_package_counters_are_not_writable(self):
+        user = self.receptionist
+        for field, value in (("quantity", 50), ("used", 0), ("reserved", 0), ("remaining", 50)):
+            with self.subTest(field=field):
+                self.refused(
+                    user, "clinic.entitlement.line", "write", self.line.ids, {field: value}
+                )
+
+    def test_package_state_price_and_owner_are_not_writable(self):
+        user = self.receptionist
+        for package, values in (
+            (self.cancelled, {"state": "active"}),
+            (self.refunded, {"state": "active"}),
+            (self.entitlement, {"amount_untaxed": 1.0}),
+            (self.entitlement, {"amount_total": 1.0}),
+            (self.entitlement, {"partner_id": self.patient_2.id}),
+            (
+                self.entitlement,
+                {"line_ids": [(0, 0, {"service_product_id": self.massage.id, "quantity": 40})]},
+            ),
+        ):
+            with self.subTest(values=values):
+                self.refused(user, "clinic.entitlement", "write", package.ids, values)
+        # extending a refunded package is refused with its reason
+        self.refused(
+            user,
+            "clinic.entitlement",
+            "write",
+            self.refunded.ids,
+            {"date_expiry": "2040-01-01"},
+            code=WARNING,
+            match="cannot be extended",
+        )
+
+    def test_uses_are_not_writable_nor_creatable(self):
+        user = self.receptionist
+        use = self.arrived.clinic_usage_id
+        other = self._sold(self.package_physio8)
+        for values in (
+            {"state": "released"},
+            {"amount": 0.0},
+            {"entitlement_line_id": other.line_ids.id},
+        ):
+            with self.subTest(values=values):
+                self.refused(user, "clinic.entitlement.usage", "write", use.ids, values)
+        self.refused(
+            user,
+            "clinic.entitlement.usage",
+            "create",
+            {
+                "entitlement_id": self.entitlement.id,
+                "entitlement_line_id": self.line.id,
+                "state": "consumed",
+                "reason": "manual",
+            },
+        )
+        # no package out of thin air
+        self.refused(
+            user,
+            "clinic.entitlement",
+            "create",
+            {"partner_id": self.patient.id, "product_id": self.package_physio8.id},
+        )
+        # a visit's use is counted from the visit, not by hand
+        self.refused(
+            user,
+            "clinic.entitlement.usage",
+            "action_consume",
+            self.booked.clinic_usage_id.ids,
+            code=WARNING,
+            match="mark the visit arrived",
+        )
+
+    def test_visit_actions_fields_are_not_writable(self):
+        user = self.receptionist
+        for values in (
+            {"clinic_attendance": "arrived"},
+            {"clinic_usage_id": False},
+            {"clinic_invoice_id": False},
+            {"clinic_company_id": self.company_b.id},
+        ):
+            with self.subTest(values=values):
+                self.refused(user, "calendar.event", "write", self.booked.ids, values)
+        self.refused(
+            user,
+            "calendar.event",
+            "create",
+            {
+                "name": "Visit",
+                "start": at(1, 10),
+                "stop": at(1, 10, 45),
+                "clinic_patient_id": self.patient.id,
+                "clinic_service_id": self.physio.id,
+                "clinic_attendance": "arrived",
+            },
+        )
+
+    def test_authorization_counts_are_not_writable(self):
+        for values in ({"used": 0}, {"scheduled": 0}, {"state": "active"}, {"remaining": 10}):
+            with self.subTest(values=values):
+                self.refused(
+                    self.receptionist,
+                    "clinic.authorization",
+                    "write",
+                    self.authorization.ids,
+                    values,
+                )
+
+    def test_cancel_and_refund_are_for_managers(self):
+        package = self._sold(self.package_physio8)
+        self.refused(self.receptionist, "clinic.entitlement", "action_cancel", package.ids)
+        self.refused(self.receptionist, "clinic.entitlement", "action_refund", package.ids)
+        self.rpc(self.manager, "clinic.entitlement", "action_cancel", package.ids)
+        self.assertEqual(package.state, "cancelled")
+
+    def test_front_desk_actions_work_over_rpc(self):
+        """What a Clinic User is meant to do works for one with no other group: book,
+        arrive, undo (its visit invoice removed), no-show with fee, pause, extend."""
+        self.company.clinic_no_show_product_id = self.no_show_fee
+        self.line.patient_pays = 15.0  # the arrival bills a visit invoice
+        desk = self.practitioner  # Clinic User only: no sales, no invoicing
+        event_id = self.rpc(
+            desk,
+            "calendar.event",
+            "create",
+            {
+                "name": "Visit",
+                "start": at(7, 10),
+                "stop": at(7, 10, 45),
+                "clinic_patient_id": self.patient.id,
+                "clinic_service_id": self.physio.id,
+                "user_id": self.practitioner.id,
+            },
+        )
+        event = self.env["calendar.event"].browse(event_id)
+        self.assertEqual(event.clinic_entitlement_id, self.entitlement)
+        self.assertEqual(event.clinic_usage_id.state, "reserved")
+        self.rpc(desk, "calendar.event", "action_clinic_arrive", [event_id])
+        self.env.invalidate_all()
+        self.assertEqual(event.clinic_usage_id.state, "consumed")
+        self.assertEqual(event.clinic_invoice_id.amount_total, 15.0)
+        self.rpc(desk, "calendar.event", "action_clinic_reset", [event_id])
+        self.env.invalidate_all()
+        self.assertEqual(event.clinic_attendance, "upcoming")
+        self.assertEqual(event.clinic_usage_id.state, "reserved")
+        self.assertFalse(event.clinic_invoice_id)
+        self.rpc(desk, "calendar.event", "action_clinic_no_show_fee", [event_id])
+        self.env.invalidate_all()
+        self.assertEqual(event.clinic_usage_id.state, "released")
+        self.assertEqual(event.clinic_invoice_id.invoice_line_ids.product_id, self.no_show_fee)
+        self.rpc(desk, "clinic.entitlement", "action_pause", self.entitlement.ids)
+        self.rpc(desk, "clinic.entitlement", "action_resume", self.entitlement.ids)
+        self.rpc(
+            desk, "clinic.entitlement", "write", self.entitlement.ids, {"date_expiry": "2040-01-01"}
+        )
+        self.env.invalidate_all()
+        self.assertEqual(self.entitlement.state, "active")
+        self.assertEqual(str(self.entitlement.date_expiry), "2040-01-01")
+
+    def test_internal_context_keys_are_not_honoured(self):
+        """A client passing the addon's internal context keys gets no shortcut: the block
+        on bookings without authorization still applies."""
+        self.company.clinic_block_unauthorized = True
+        self.company.clinic_count_upcoming = True
+        for _i in range(3):
+            self._visit(
+                VISIT + timedelta(days=_i), patient=self.patient_2, clinic_entitlement_id=False
+            )
+        self.assertEqual(self.authorization.scheduled, 3)
+        values = {
+            "name": "Visit",
+            "start": at(17, 10),
+            "stop": at(17, 10, 45),
+            "clinic_patient_id": self.patient_2.id,
+            "clinic_service_id": self.physio.id,
+            "clinic_entitlement_id": False,
+        }
+        for context in (
+            {"clinic_defer_reservation": True},
+            {"clinic_trusted": True},
+            {"clinic_defer_reservation": True, "clinic_trusted": True},
+        ):
+            with self.subTest(context=context):
+                self.refused(
+                    self.receptionist,
+                    "calendar.event",
+                    "create",
+                    values,
+                    context=context,
+                    code=WARNING,
+                    match="cannot be booked",
+                )
+
+    def test_context_defaults_count_as_values(self):
+        # a visit created with a default attendance starts upcoming all the same
+        event_id = self.rpc(
+            self.receptionist,
+            "calendar.event",
+            "create",
+            {
+                "name": "Visit",
+                "start": at(9, 10),
+                "stop": at(9, 10, 45),
+                "clinic_patient_id": self.patient.id,
+                "clinic_service_id": self.physio.id,
+            },
+            context={"default_clinic_attendance": "arrived", "default_clinic_usage_id": False},
+        )
+        event = self.env["calendar.event"].browse(event_id)
+        self.assertEqual(event.clinic_attendance, "upcoming")
+        self.assertEqual(event.clinic_usage_id.state, "reserved")
+        # a Sales user's default patient is a patient all the same
+        self.refused(
+            self.salesman,
+            "calendar.event",
+            "create",
+            {"name": "Visit", "start": at(10, 10), "stop": at(10, 10, 45)},
+            context={
+                "default_clinic_patient_id": self.patient.id,
+                "default_clinic_service_id": self.physio.id,
+            },
+        )
+
+        # a default for a counted field is dropped: the authorization starts afresh
+        authorization_id = self.rpc(
+            self.receptionist,
+            "clinic.authorization",
+            "create",
+            {
+                "name": "AUTH-2",
+                "partner_id": self.patient.id,
+                "date_end": str(DAY + timedelta(days=300)),
+            },
+            context={"default_reminders_sent": "left:2,days:30", "default_state": "expired"},
+        )
+        authorization = self.env["clinic.authorization"].browse(authorization_id)
+        self.assertFalse(authorization.reminders_sent)
+        self.assertEqual(authorization.state, "active")
+
+
+class TestOtherRoles(RightsCase):
+    def test_sales_user_without_clinic_role(self):
+        """Sells and reads packages, but books, moves, counts and deletes no clinic visit."""
+        user = self.salesman
+        self.refused(
+            user,
+            "calendar.event",
+            "create",
+            {
+                "name": "Visit",
+                "start": at(2, 10),
+                "stop": at(2, 10, 45),
+                "clinic_patient_id": self.patient.id,
+                "clinic_service_id": self.physio.id,
+            },
+        )
+        self.refused(
+            user, "calendar.event", "write", self.booked.ids, {"clinic_attendance": "arrived"}
+        )
+        self.refused(
+            user,
+            "calendar.event",
+            "write",
+            self.booked.ids,
+            {"start": at(29), "stop": at(29, 10, 45)},
+        )
+        self.refused(user, "calendar.event", "unlink", self.booked.ids)
+        self.refused(user, "calendar.event", "action_clinic_arrive", self.booked.ids)
+        # a plain meeting is still theirs to create
+        meeting = self.rpc(
+            user,
+            "calendar.event",
+            "create",
+            {"name": "Team meeting", "start": at(2, 12), "stop": at(2, 13)},
+        )
+        self.assertTrue(meeting)
+        # and they read packages
+        found = self.rpc(
+            user,
+            "clinic.entitlement",
+            "search_read",
+            [("id", "=", self.entitlement.id)],
+            fields=["uses_remaining"],
+        )
+        self.assertEqual(found[0]["uses_remaining"], 6)
+
+    def test_other_company_sees_and_changes_nothing(self):
+        user = self.user_b
+        visits = self.rpc(
+            user,
+            "calendar.event",
+            "search_read",
+            [("clinic_patient_id", "!=", False)],
+            fields=["name"],
+        )
+        self.assertEqual(visits, [])
+        self.refused(user, "calendar.event", "read", self.booked.ids, fields=["clinic_patient_id"])
+        self.refused(user, "calendar.event", "action_clinic_arrive", self.booked.ids)
+        self.refused(user, "clinic.entitlement", "read", self.entitlement.ids, fields=["name"])
+        self.refused(user, "clinic.authorization", "read", self.authorization.ids, fields=["used"])
+
+    def test_portal_patient_reads_own_only_and_writes_nothing(self):
+        user = self.portal_patient
+        own = self.rpc(user, "clinic.entitlement", "search_read", [], fields=["name"])
+        self.assertEqual(
+            {row["id"] for row in own}, set((self.entitlement | self.refunded | self.cancelled).ids)
+        )
+        self.refused(user, "clinic.entitlement.line", "write", self.line.ids, {"quantity": 50})
+        self.refused(
+            user, "clinic.entitlement", "write", self.entitlement.ids, {"date_expiry": "2040-01-01"}
+        )
+        self.refused(user, "calendar.event", "action_clinic_cancel", self.booked.ids)
+
+    def test_json_rpc_is_held_to_the_same_rules(self):
+        """The web client's own protocol: the same write, refused the same way."""
+        self.authenticate(self.receptionist.login, self.receptionist.login)
+        response = self.url_open(
+            "/web/dataset/call_kw/clinic.entitlement.line/write",
+            data=json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "method": "call",
+                    "params": {
+                        "model": "clinic.entitlement.line",
+                        "method": "write",
+                        "args": [self.line.ids, {"quantity": 50}],
+                        "kwargs": {},
+                    },
+                }
+            ),
+            headers={"Content-Type": "application/json"},
+        )
+        error = response.json()["error"]["data"]
+        self.assertEqual(error["name"], "odoo.exceptions.AccessError")
+        self.assertIn("change only through the clinic's actions", error["message"])
+        self.env.invalidate_all()
+        self.assertEqual(self.line.quantity, 8)
+
+
+class TestBadInput(RightsCase):
+    """Each bad value gets a sentence saying what is wrong, and nothing is written."""
+
+    def test_package_configuration(self):
+        tmpl = self.package_physio8.product_tmpl_id
+        self.refused(
+            self.manager,
+            "product.template",
+            "write",
+            tmpl.ids,
+            {"clinic_package_line_ids": [(1, tmpl.clinic_package_line_ids.id, {"quantity": 2.5})]},
+            code=WARNING,
+            match="whole number",
+        )
+        self.refused(
+            self.manager,
+            "product.template",
+            "write",
+            self.physio.product_tmpl_id.ids,
+            {"clinic_units": 0},
+            code=WARNING,
+            match="at least 1 unit",
+        )
+        self.refused(
+            self.manager,
+            "product.template",
+            "write",
+            tmpl.ids,
+            {"clinic_validity_days": 2.0**40},
+            code=WARNING,
+            match="out of range",
+        )
+
+    def test_negative_package_sale(self):
+        order = self.env["sale.order"].create({"partner_id": self.patient_2.id})
+        self.refused(
+            self.receptionist,
+            "sale.order.line",
+            "create",
+            {"order_id": order.id, "product_id": self.package_physio8.id, "product_uom_qty": -1},
+            code=WARNING,
+            match="whole units",
+        )
+
+    def test_visit_values(self):
+        base = {
+            "name": "Visit",
+            "start": at(3, 10),
+            "stop": at(3, 10, 45),
+            "clinic_patient_id": self.patient_2.id,
+        }
+        for values, match in (
+            ({"clinic_service_id": self.package_physio8.id}, "is a package"),
+            ({"clinic_service_id": self.physio.id, "clinic_units": -10}, "at least 1 unit"),
+            ({"clinic_service_id": self.physio.id, "clinic_units": "ten"}, "whole number"),
+            ({"clinic_service_id": 987654321}, "does not exist"),
+        ):
+            with self.subTest(values=values):
+                self.refused(
+                    self.receptionist,
+                    "calendar.event",
+                    "create",
+                    dict(base, **values),
+                    code=WARNING,
+                    match=match,
+                )
+
+    def test_authorization_values(self):
+        base = {
+            "name": "AUTH-9",
+            "partner_id": self.patient.id,
+            "date_end": str(DAY + timedelta(days=300)),
+        }
+        for values, match in (
+            ({"allowed": 3e9}, "out of range"),
+            ({"allowed": "twelve"}, "whole number"),
+            ({"date_end": f"{DAY.year + 1}-02-30"}, "is not a date"),
+            ({"partner_id": 987654321}, "does not exist"),
+            ({"allowed": -1}, "cannot be negative"),
+        ):
+            with self.subTest(values=values):
+                self.refused(
+                    self.receptionist,
+                    "clinic.authorization",
+                    "create",
+                    dict(base, **values),
+                    code=WARNING,
+                    match=match,
+                )
+
+    def test_zero_unit_visit_cannot_slip_past_the_block(self):
+        self.company.clinic_block_unauthorized = True
+        units = self.env["clinic.authorization"].create(
+            {
+                "name": "AUTH-U",
+                "partner_id": self.patient_2.id,
+                "auth_type": "units",
+                "date_start": str(DAY - timedelta(days=30)),
+                "date_end": str(DAY + timedelta(days=300)),
+                "allowed": 4,
+            }
+        )
+        self.physio.clinic_units = 4
+        self._visit(
+            VISIT,
+            patient=self.patient_2,
+            clinic_entitlement_id=False,
+            clinic_authorization_id=units.id,
+        )
+        self.assertEqual(units.state, "active")
+        self.refused(
+            self.receptionist,
+            "calendar.event",
+            "create",
+            {
+                "name": "Visit",
+                "start": at(4, 10),
+                "stop": at(4, 10, 45),
+                "clinic_patient_id": self.patient_2.id,
+                "clinic_service_id": self.physio.id,
+                "clinic_authorization_id": units.id,
+                "clinic_units": 0,
+            },
+            code=WARNING,
+            match="at least 1 unit",
+        )
+
+    def test_credit_of_another_patient(self):
+        """The allocation wizard applies the patient's own credits only."""
+        bank = self.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", self.company.id)], limit=1
+        )
+        other_credit = self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": self.patient_2.id,
+                "amount": 100.0,
+                "journal_id": bank.id,
+            }
+        )
+        other_credit.action_post()
+        credit_line = other_credit.move_id.line_ids.filtered(
+            lambda line: line.account_type == "asset_receivable"
+        )
+        invoice = self.entitlement.sale_line_id.invoice_lines.move_id
+        wizard = self.rpc(
+            self.manager,
+            "clinic.credit.allocation",
+            "create",
+            {
+                "partner_id": self.patient.id,
+                "credit_ids": [
+                    (5, 0, 0),
+                    (0, 0, {"move_line_id": credit_line.id, "use": True}),
+                ],
+                "invoice_ids": [
+                    (5, 0, 0),
+                    (0, 0, {"invoice_id": invoice.id, "amount": 50.0}),
+                ],
+            },
+        )
+        self.refused(
+            self.manager,
+            "clinic.credit.allocation",
+            "action_confirm",
+            [wizard],
+            code=WARNING,
+            match="only the patient's own credits",
+        )
