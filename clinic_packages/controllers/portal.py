@@ -1,27 +1,50 @@
 import re
 
-from odoo import http
+from odoo import fields, http
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 from odoo.exceptions import AccessError, MissingError
 from odoo.http import content_disposition, request
 
-# past visits listed under the packages, most recent first
+# past visits listed under the packages, most recent first; upcoming ones, soonest first
 VISITS_SHOWN = 50
 # the statement of chosen packages, one per patient (also printed from packages in the back office)
 STATEMENT_REPORT = "clinic_packages.action_report_entitlement_statement"
 
 
 class ClinicPortal(CustomerPortal):
-    """`/my/packages`: the logged-in patient's packages, what is left of them and their past
-    visits. Records are searched as the user (the portal record rules keep each patient to
-    their own), then read with sudo for display (products, practitioners)."""
+    """`/my/packages`: the logged-in patient's packages, what is left of them, their upcoming
+    and past visits. Records are searched as the user (the portal record rules keep each
+    patient to their own), then read with sudo for display (products, practitioners).
+    Appointments (calendar.event) are the one exception: portal users cannot read them, so
+    they are searched with sudo, on a domain limited to the user's own commercial partner
+    (`_clinic_upcoming_visits_domain`)."""
 
     def _clinic_packages_domain(self, partner):
         return [
             ("partner_id", "child_of", partner.commercial_partner_id.ids),
             ("state", "!=", "cancelled"),
         ]
+
+    def _clinic_upcoming_visits_domain(self):
+        """The booked visits still to come of the logged-in user's patient (their commercial
+        partner and its contacts). Searched with sudo: it must stay limited to that patient."""
+        patient = request.env.user.commercial_partner_id
+        return [
+            ("clinic_patient_id", "child_of", patient.ids),
+            ("clinic_attendance", "=", "upcoming"),
+            ("start", ">=", fields.Datetime.now()),
+        ]
+
+    def _clinic_upcoming_visits(self):
+        """The logged-in patient's upcoming visits, soonest first, as sudo records for
+        display (portal users have no access to calendar.event)."""
+        Event = request.env["calendar.event"].sudo()
+        if not request.env.user.commercial_partner_id:
+            return Event.browse()
+        return Event.search(
+            self._clinic_upcoming_visits_domain(), order="start, id", limit=VISITS_SHOWN
+        )
 
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
@@ -64,6 +87,9 @@ class ClinicPortal(CustomerPortal):
                 "pager": pager,
                 "entitlements": entitlements.sudo(),
                 "visits": visits.sudo(),
+                "upcoming_visits": self._clinic_upcoming_visits(),
+                # the patient's own timezone for the times of their visits
+                "clinic_tz": request.env.user.tz or partner.commercial_partner_id.tz or "UTC",
             }
         )
         return values

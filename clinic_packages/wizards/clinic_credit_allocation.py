@@ -1,3 +1,5 @@
+from datetime import date
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -6,7 +8,9 @@ from ..models.clinic_guard import internal_context
 
 class ClinicCreditAllocation(models.TransientModel):
     """Apply a patient's outstanding credits (prepayments, credit notes) to chosen open
-    invoices, for chosen amounts, through Odoo's own reconciliation."""
+    invoices, for chosen amounts, through Odoo's own reconciliation. Each invoice opens with
+    what the selected credits can pay, oldest invoice first; ticking or unticking a credit
+    fills the amounts again."""
 
     _name = "clinic.credit.allocation"
     _description = "Apply Patient Credit to Invoices"
@@ -49,7 +53,7 @@ class ClinicCreditAllocation(models.TransientModel):
             invoices = Line.search(
                 domain + [("amount_residual", ">", 0), ("move_id.move_type", "=", "out_invoice")],
                 order="date_maturity, id",
-            ).move_id
+            ).move_id.sorted(self._clinic_invoice_order)
             wizard.credit_ids = [fields.Command.clear()] + [
                 fields.Command.create({"move_line_id": line.id}) for line in credits
             ]
@@ -57,11 +61,35 @@ class ClinicCreditAllocation(models.TransientModel):
                 fields.Command.create({"invoice_id": invoice.id}) for invoice in invoices
             ]
 
-    @api.depends("credit_ids.use", "credit_ids.residual", "invoice_ids.amount")
+    @api.depends("credit_ids.use", "credit_ids.amount_available", "invoice_ids.amount")
     def _compute_totals(self):
         for wizard in self:
-            wizard.credit_total = -sum(wizard.credit_ids.filtered("use").mapped("residual"))
+            wizard.credit_total = sum(wizard.credit_ids.filtered("use").mapped("amount_available"))
             wizard.amount_total = sum(wizard.invoice_ids.mapped("amount"))
+
+    @api.model
+    def _clinic_invoice_order(self, invoice):
+        """Sort key of the open invoices: the oldest first (the list and the pre-fill)."""
+        return (
+            invoice.invoice_date or invoice.date or date.min,
+            invoice.invoice_date_due or invoice.date or date.min,
+            invoice.id or 0,
+        )
+
+    def _clinic_prefill_amounts(self):
+        """{invoice line: amount}: what the selected credits pay of each open invoice, oldest
+        invoice first, each the smaller of the credit still available and its amount due."""
+        self.ensure_one()
+        currency = self.currency_id
+        available = currency.round(sum(self.credit_ids.filtered("use").mapped("amount_available")))
+        amounts = {}
+        for line in self.invoice_ids.sorted(
+            lambda item: self._clinic_invoice_order(item.invoice_id)
+        ):
+            amount = currency.round(max(min(available, line.residual), 0.0))
+            amounts[line] = amount
+            available = currency.round(available - amount)
+        return amounts
 
     def _clinic_check_owner(self):
         """Credits and invoices are the patient's own, in the wizard's company: a client
@@ -144,8 +172,17 @@ class ClinicCreditAllocationCredit(models.TransientModel):
         related="move_line_id.payment_id.clinic_entitlement_id", string="Prepays"
     )
     currency_id = fields.Many2one(related="move_line_id.company_currency_id")
-    residual = fields.Monetary(related="move_line_id.amount_residual", string="Available")
+    amount_available = fields.Monetary(
+        compute="_compute_amount_available",
+        string="Available",
+        help="What is left of this credit to apply (a credit is a negative receivable).",
+    )
     use = fields.Boolean(default=True)
+
+    @api.depends("move_line_id.amount_residual")
+    def _compute_amount_available(self):
+        for line in self:
+            line.amount_available = -line.move_line_id.amount_residual
 
 
 class ClinicCreditAllocationInvoice(models.TransientModel):
@@ -157,4 +194,24 @@ class ClinicCreditAllocationInvoice(models.TransientModel):
     date = fields.Date(related="invoice_id.invoice_date")
     currency_id = fields.Many2one(related="invoice_id.company_currency_id")
     residual = fields.Monetary(related="invoice_id.amount_residual", string="Due")
-    amount = fields.Monetary(string="Apply")
+    amount = fields.Monetary(
+        string="Apply",
+        compute="_compute_amount",
+        store=True,
+        readonly=False,
+        help="Filled with what the selected credits pay of this invoice, oldest invoice "
+        "first; change it to apply another amount.",
+    )
+
+    # Only the wizard's own choices refill the amounts: not the credits' and invoices'
+    # residuals, which the reconciliation of action_confirm changes while it applies them.
+    @api.depends(
+        "invoice_id", "allocation_id.credit_ids.use", "allocation_id.credit_ids.move_line_id"
+    )
+    def _compute_amount(self):
+        for wizard in self.allocation_id:
+            amounts = wizard._clinic_prefill_amounts()
+            for line in self.filtered(lambda item, wizard=wizard: item.allocation_id == wizard):
+                line.amount = amounts.get(line, 0.0)
+        for line in self.filtered(lambda item: not item.allocation_id):
+            line.amount = 0.0

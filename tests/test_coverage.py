@@ -1,0 +1,109 @@
+"""Who pays for a visit: an insurance authorization counts it for its payer (primary before
+secondary), a package pays the patient's share (its patient-pays amount: a copay package),
+the rest is billed to the patient; the visit explains each party considered in
+`clinic_coverage_trace`."""
+
+from datetime import date
+
+from odoo.tests import freeze_time
+
+from .test_authorizations import TODAY, AuthorizationCase, at
+
+
+@freeze_time(TODAY)
+class TestCoverage(AuthorizationCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # an insured patient who prepaid the copays of 4 visits: 15 each at the visit
+        cls.copays = cls._clinic_package(
+            "4 Physio Copays", 0.0, [(cls.physio, 4, 15.0)], clinic_validity_days=180
+        )
+
+    def _copay_package(self):
+        return self._clinic_sell(self.copays).clinic_entitlement_ids
+
+    def test_package_and_primary_and_secondary_authorizations_on_one_visit(self):
+        package = self._copay_package()
+        primary = self._authorize(name="PRIM-1", allowed=12)
+        secondary = self._authorize(
+            name="SEC-1", payer_id=self.payer_2.id, priority="secondary", allowed=6
+        )
+        visit = self._book(at(3, 4))
+        # the primary authorization counts the visit, the package pays the patient's share
+        self.assertEqual(visit.clinic_authorization_id, primary)
+        self.assertEqual(visit.clinic_entitlement_id, package)
+        self.assertEqual((primary.scheduled, secondary.scheduled), (1, 0))
+        self.assertEqual(package.uses_reserved, 1)
+        self.assertFalse(visit.clinic_warning)
+        trace = visit.clinic_coverage_trace.split("\n")
+        self.assertEqual(len(trace), 4, trace)
+        self.assertIn("Authorization PRIM-1 (Primary, Acme Health): counts 1 sessions", trace[0])
+        self.assertIn("11 of 12 sessions left after this visit", trace[0])
+        self.assertIn("Authorization SEC-1 (Secondary, Beta Mutual): not used", trace[1])
+        self.assertIn(f"Package {package.name}: 3 of 4 left after this visit", trace[2])
+        self.assertIn("pays the visit (the patient pays $\xa015.00)", trace[2])
+        self.assertEqual(trace[3], "The patient is billed $\xa015.00 at arrival.")
+        # arrival: both count it, the patient is invoiced the copay only
+        visit.action_clinic_arrive()
+        self.assertEqual((primary.used, primary.scheduled), (1, 0))
+        self.assertEqual(package.uses_used, 1)
+        self.assertEqual(visit.clinic_invoice_id.amount_total, 15.0)
+        self.assertEqual(visit.clinic_invoice_id.partner_id, self.patient)
+        # the primary used up: the next visit falls to the secondary
+        primary.allowed = 1
+        self._count_upcoming()
+        second = self._book(at(3, 5))
+        self.assertEqual(second.clinic_authorization_id, secondary)
+        self.assertEqual(second.clinic_entitlement_id, package)
+        trace = second.clinic_coverage_trace
+        self.assertIn("Authorization PRIM-1 (Primary, Acme Health): not used", trace)
+        self.assertIn("is exhausted", trace)
+        self.assertIn("Authorization SEC-1 (Secondary, Beta Mutual): counts 1 sessions", trace)
+
+    def test_visit_with_an_authorization_only(self):
+        authorization = self._authorize(allowed=10)
+        visit = self._book(at(3, 4))
+        self.assertEqual(visit.clinic_authorization_id, authorization)
+        self.assertFalse(visit.clinic_entitlement_id)
+        trace = visit.clinic_coverage_trace.split("\n")
+        self.assertEqual(len(trace), 2, trace)
+        self.assertIn("9 of 10 sessions left after this visit", trace[0])
+        self.assertEqual(trace[1], "The patient is billed $\xa0200.00 at arrival.")
+        visit.action_clinic_arrive()
+        self.assertEqual(authorization.used, 1)
+        self.assertEqual(visit.clinic_invoice_id.amount_total, 200.0)
+
+    def test_each_refusal_is_in_the_trace(self):
+        expired = self._copay_package()
+        expired.date_expiry = date(2026, 3, 3)
+        used_up = self._copay_package()
+        for day in range(2, 6):
+            self._book(at(3, day), clinic_entitlement_id=used_up.id).action_clinic_arrive()
+        pending = self._authorize(name="PEND-1", pending=True)
+        other_service = self._authorize(
+            name="MASS-1", service_product_ids=[(6, 0, self.massage.ids)]
+        )
+        visit = self._book(at(3, 9))
+        self.assertFalse(visit.clinic_entitlement_id)
+        self.assertFalse(visit.clinic_authorization_id)
+        trace = visit.clinic_coverage_trace
+        self.assertIn(f"Package {expired.name}: not used. Package {expired.name} expires on", trace)
+        self.assertIn(f"Package {used_up.name}: not used. Package {used_up.name} is used up", trace)
+        self.assertIn(f"Authorization {pending.name} (Primary, Acme Health): not used.", trace)
+        self.assertIn("is pending", trace)
+        self.assertIn(
+            f"Authorization {other_service.name} (Primary, Acme Health): not used.", trace
+        )
+        self.assertIn("does not cover [97110] Physio 45 min", trace)
+        self.assertIn("The patient is billed $\xa0200.00 at arrival.", trace)
+
+    def test_no_party_at_all(self):
+        visit = self._book(at(3, 4), patient=self.patient_2)
+        self.assertEqual(
+            visit.clinic_coverage_trace.split("\n"),
+            [
+                "No package or authorization of the patient applies.",
+                "The patient is billed $\xa0200.00 at arrival.",
+            ],
+        )
