@@ -16,6 +16,7 @@
         "security/clinic_report_security.xml",
         "data/ir_sequence_data.xml",
         "data/ir_cron_data.xml",
+        "data/clinic_accounts_data.xml",
         "views/clinic_location_views.xml",
         "views/clinic_entitlement_usage_views.xml",
         "views/clinic_entitlement_views.xml",
@@ -50,6 +51,5 @@
             "clinic_packages/static/tests/tours/**/*",
         ],
     },
-    "post_init_hook": "post_init_hook",
     "application": True,
 }

@@ -1,7 +1,6 @@
 """The package accounts and journal come with a company's chart of accounts; readers never
 create them."""
 
-from odoo.addons.clinic_packages.hooks import post_init_hook
 from odoo.exceptions import UserError
 
 from .common import ClinicCase
@@ -87,8 +86,8 @@ class TestAccountsSetup(ClinicCase):
         self.assertEqual(branch._clinic_accounting(), company._clinic_accounting())
         self.assertEqual(self._account_count(), count)
 
-    def test_install_hook_completes_charts_loaded_before(self):
-        """A company whose chart was loaded before the addon: the install hook gives it the
+    def test_installation_completes_charts_loaded_before(self):
+        """A company whose chart was loaded before the addon: the installation gives it the
         accounts and journal, and leaves what a company already has as it is."""
         company = self._new_company()
         self.env["account.chart.template"].try_loading(
@@ -106,11 +105,11 @@ class TestAccountsSetup(ClinicCase):
         main = self.env.ref("base.main_company")
         main_accounting = main._clinic_accounting()
         count = self._account_count()
-        post_init_hook(self.env)
+        self.env["account.chart.template"]._clinic_setup_all_companies()
         self.assertEqual(self._account_count(), count + 2)
         self.assertPackageAccounting(company)
         self.assertEqual(main._clinic_accounting(), main_accounting)
-        post_init_hook(self.env)
+        self.env["account.chart.template"]._clinic_setup_all_companies()
         self.assertEqual(self._account_count(), count + 2)
 
     def test_no_chart_raises_and_creates_nothing(self):

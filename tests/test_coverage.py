@@ -50,6 +50,18 @@ class TestCoverage(AuthorizationCase):
         self.assertEqual(package.uses_used, 1)
         self.assertEqual(visit.clinic_invoice_id.amount_total, 15.0)
         self.assertEqual(visit.clinic_invoice_id.partner_id, self.patient)
+        # the usage report and the package statement show both
+        self.env.flush_all()
+        row = self.env["clinic.report.usage"].search([("usage_id", "=", visit.clinic_usage_id.id)])
+        self.assertEqual((row.entitlement_id, row.authorization_id), (package, primary))
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("clinic_packages.action_report_entitlement_statement", package.ids)[
+                0
+            ]
+            .decode()
+        )
+        self.assertIn("PRIM-1 (Acme Health)", html)
         # the primary used up: the next visit falls to the secondary
         primary.allowed = 1
         self._count_upcoming()

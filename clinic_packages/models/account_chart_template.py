@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class AccountChartTemplate(models.AbstractModel):
@@ -9,6 +9,15 @@ class AccountChartTemplate(models.AbstractModel):
         result = super()._post_load_data(template_code, company, template_data)
         self._clinic_setup_accounts(company or self.env.company)
         return result
+
+    @api.model
+    def _clinic_setup_all_companies(self):
+        """Installation and update (data/clinic_accounts_data.xml, loaded before the demo
+        data): companies whose chart of accounts was loaded before this addon get the
+        package accounts and journal; later charts bring them themselves."""
+        self._clinic_setup_accounts(
+            self.env["res.company"].search([("chart_template", "!=", False)])
+        )
 
     def _clinic_setup_accounts(self, companies):
         """Give `companies` with a chart of accounts the package accounts and journal they

@@ -52,6 +52,16 @@ class AccountMove(models.Model):
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
+        # a package invoiced after some of its visits: their value is recognised now
+        waiting = (
+            posted.filtered(lambda move: move.move_type == "out_invoice")
+            .invoice_line_ids.sale_line_ids.sudo()
+            .clinic_entitlement_ids.usage_ids.filtered(
+                lambda u: u.state == "consumed" and u.recognition_waiting
+            )
+        )
+        for usage in waiting.sorted(lambda u: (u.date, u.id)):
+            usage._clinic_recognise()
         to_allocate = posted.filtered(
             lambda move: (
                 move.move_type == "out_invoice"

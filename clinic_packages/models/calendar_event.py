@@ -94,9 +94,9 @@ class CalendarEvent(models.Model):
         string="Attendance",
         default="upcoming",
         required=True,
-        readonly=True,
         copy=False,
         tracking=True,
+        help="Changed by the visit's buttons (Arrived, No-show, Cancel Visit, Undo) only.",
     )
     clinic_entitlement_id = fields.Many2one(
         "clinic.entitlement",
@@ -138,6 +138,12 @@ class CalendarEvent(models.Model):
         string="Authorization Uses", compute="_compute_clinic_authorization_info"
     )
     clinic_warning = fields.Text(compute="_compute_clinic_warning")
+    clinic_coverage_trace = fields.Text(
+        string="Who Pays",
+        compute="_compute_clinic_coverage_trace",
+        help="Who pays for this visit and why: each authorization and package of the patient "
+        "considered, chosen or not and why, with what is left after the visit.",
+    )
 
     # ------------------------------------------------------------------ computes
     @api.depends("clinic_patient_id")
@@ -167,118 +173,6 @@ class CalendarEvent(models.Model):
             else:
                 event.clinic_units = service.clinic_units
 
-    @api.depends("clinic_entitlement_id", "clinic_service_id", "clinic_usage_id.state")
-    def _compute_clinic_package_info(self):
-        for event in self:
-            entitlement = event.clinic_entitlement_id
-            line = entitlement and entitlement._clinic_line_for(event.clinic_service_id)
-            if not line:
-                event.clinic_package_info = False
-                continue
-            usage = event.clinic_usage_id
-            counted = usage.state in ("reserved", "consumed") and usage.entitlement_line_id == line
-            left = line.remaining - (0 if counted else 1)
-            event.clinic_package_info = self.env._(
-                "%(name)s: %(left)s of %(qty)s left after this visit",
-                name=event.clinic_entitlement_id.name,
-                left=max(left, 0),
-                qty=line.quantity,
-            )
-
-    @api.depends(
-        "clinic_authorization_id",
-        "clinic_units",
-        "clinic_attendance",
-        "clinic_authorization_id.used",
-        "clinic_authorization_id.scheduled",
-    )
-    def _compute_clinic_authorization_info(self):
-        for event in self:
-            authorization = event.clinic_authorization_id
-            if not authorization:
-                event.clinic_authorization_info = False
-                continue
-            kind = (
-                self.env._("sessions")
-                if authorization.auth_type == "sessions"
-                else self.env._("units")
-            )
-            if not authorization.allowed:
-                event.clinic_authorization_info = self.env._(
-                    "%(name)s: %(used)s %(kind)s kept, %(scheduled)s booked (no limit on the "
-                    "number)",
-                    name=authorization.name,
-                    used=authorization.used,
-                    scheduled=authorization.scheduled,
-                    kind=kind,
-                )
-                continue
-            # kept and booked visits all count here, whatever the company's exhaustion rule:
-            # the front desk sees what is left once every booked visit is kept
-            saved = event._origin
-            counted = (
-                saved.id
-                and saved.clinic_authorization_id == authorization._origin
-                and saved.clinic_attendance in ("upcoming", "arrived")
-            )
-            left = authorization.allowed - authorization.used - authorization.scheduled
-            if not counted:
-                left -= authorization._clinic_amount_of(event)
-            event.clinic_authorization_info = self.env._(
-                "%(name)s: %(left)s of %(allowed)s %(kind)s left after this visit",
-                name=authorization.name,
-                left=max(left, 0),
-                allowed=authorization.allowed,
-                kind=kind,
-            )
-
-    @api.depends(
-        "clinic_patient_id",
-        "clinic_service_id",
-        "clinic_entitlement_id",
-        "clinic_location_id",
-        "user_id",
-        "start",
-        "clinic_coverage_note",
-        "clinic_attendance",
-        "clinic_authorization_id",
-        "clinic_units",
-    )
-    def _compute_clinic_warning(self):
-        for event in self:
-            event.clinic_warning = "\n".join(event._clinic_warnings()) or False
-
-    def _clinic_warnings(self):
-        """Sentences shown in red on the visit. Extended by authorizations."""
-        self.ensure_one()
-        warnings = []
-        if self.clinic_coverage_note:
-            warnings.append(self.clinic_coverage_note)
-        if self.clinic_attendance != "upcoming" or not self.clinic_patient_id:
-            return warnings
-        if self.clinic_entitlement_id:
-            try:
-                self.clinic_entitlement_id._clinic_check_covers(self)
-            except UserError as error:
-                warnings.append(error.args[0])
-        elif self.clinic_service_id and not self.clinic_coverage_note:
-            unusable = self.env["clinic.entitlement"].search(
-                [
-                    ("partner_id", "=", self.clinic_patient_id.id),
-                    ("state", "in", ("draft", "active", "paused", "exhausted", "expired")),
-                    ("line_ids.service_product_id", "=", self.clinic_service_id.id),
-                ],
-                limit=1,
-                order="date_expiry desc nulls first, id desc",
-            )
-            if unusable and not self._clinic_find_entitlement():
-                try:
-                    unusable._clinic_check_covers(self, remaining=True)
-                except UserError as error:
-                    warnings.append(error.args[0])
-        warnings += self.env["clinic.authorization"]._clinic_visit_warnings(self)
-        return warnings
-
     # ------------------------------------------------------------------ helpers
     def _clinic_attendance_label(self):
         """The visit's attendance, in the user's language."""
@@ -297,78 +191,6 @@ class CalendarEvent(models.Model):
             return self.start_date or fields.Date.context_today(self)
         return fields.Datetime.context_timestamp(self, self.start).date()
 
-    def _clinic_find_entitlement(self):
-        self.ensure_one()
-        return self.env["clinic.entitlement"]._clinic_find_for_visit(self)
-
-    # ------------------------------------------------------------------ authorizations
-    # Which authorization covers a visit is the authorization's own rule
-    # (clinic_authorization_coverage.py): the visit asks it and keeps the answer.
-    def _clinic_find_authorization(self):
-        self.ensure_one()
-        return self.env["clinic.authorization"]._clinic_find_for_visit(self)
-
-    @api.model
-    def _clinic_prepare_authorization(self, vals_list):
-        """Booking a patient and a service with no authorization given picks one."""
-        for vals in vals_list:
-            if (
-                "clinic_authorization_id" not in vals
-                and vals.get("clinic_patient_id")
-                and vals.get("clinic_service_id")
-            ):
-                probe = self.new(
-                    {
-                        key: vals[key]
-                        for key in (
-                            "clinic_patient_id",
-                            "clinic_service_id",
-                            "clinic_units",
-                            "start",
-                            "stop",
-                            "allday",
-                            "start_date",
-                            "duration",
-                        )
-                        if key in vals
-                    }
-                )
-                vals["clinic_authorization_id"] = probe._clinic_find_authorization().id
-
-    def _clinic_authorization_written(self, vals):
-        """After a write: a new patient or service picks the authorization again (upcoming
-        visits), and what changed is checked under the block setting."""
-        if is_sync_deferred(self.env):
-            return
-        if not AUTHORIZATION_FIELDS.intersection(vals):
-            return
-        if "clinic_authorization_id" not in vals and (
-            "clinic_patient_id" in vals or "clinic_service_id" in vals
-        ):
-            for event in self.filtered(lambda e: e.clinic_attendance == "upcoming"):
-                defer_sync(event).clinic_authorization_id = event._clinic_find_authorization()
-        self.env["clinic.authorization"]._clinic_check_block(self)
-
-    @api.onchange("clinic_patient_id", "clinic_service_id", "start", "start_date", "clinic_units")
-    def _onchange_clinic_authorization(self):
-        """Keep the visit's authorization while it still covers the visit, else pick one."""
-        if self.clinic_attendance != "upcoming":
-            return
-        current = self.clinic_authorization_id
-        if current and not current._clinic_problem(self, current._clinic_amounts_for_visit(self)):
-            return
-        self.clinic_authorization_id = self._clinic_find_authorization()
-
-    # ------------------------------------------------------------------ onchange
-    @api.onchange("clinic_patient_id", "clinic_service_id")
-    def _onchange_clinic_patient_service(self):
-        if not self.clinic_patient_id or not self.clinic_service_id:
-            self.clinic_entitlement_id = False
-            return
-        if self.clinic_attendance == "upcoming":
-            self.clinic_entitlement_id = self._clinic_find_entitlement()
-
-    # ------------------------------------------------------------------ create / write
     @api.model_create_multi
     def create(self, vals_list):
         outer = not is_sync_deferred(self.env)
@@ -410,28 +232,6 @@ class CalendarEvent(models.Model):
                 events | events.recurrence_id.calendar_event_ids, batch=True
             )
         return events
-
-    @api.model
-    def _clinic_pick_for_vals(self, vals):
-        probe = self.new(
-            {
-                key: vals[key]
-                for key in (
-                    "clinic_patient_id",
-                    "clinic_service_id",
-                    "clinic_location_id",
-                    "user_id",
-                    "start",
-                    "stop",
-                    "allday",
-                    "start_date",
-                )
-                if key in vals
-            }
-        )
-        if "user_id" not in vals:
-            probe.user_id = self.env.user
-        return probe._clinic_find_entitlement()
 
     def write(self, vals):
         self._clinic_check_input(vals, self)
@@ -598,7 +398,7 @@ class CalendarEvent(models.Model):
                 usage.write({"date": event._clinic_visit_date()})
                 continue
             if not event.active or not entitlement or event.clinic_attendance != "upcoming":
-                usage._clinic_release()
+                usage._action_release()
                 continue
             try:
                 line = entitlement._clinic_check_covers(event)
@@ -612,7 +412,7 @@ class CalendarEvent(models.Model):
                 elif usage.entitlement_line_id == line:
                     usage.write(dict(values, state="reserved"))
                 else:
-                    usage._clinic_release()
+                    usage._action_release()
                     usage = Usage.create(
                         dict(
                             values,
@@ -625,7 +425,7 @@ class CalendarEvent(models.Model):
             except UserError as error:
                 if not soft:
                     raise
-                usage._clinic_release()
+                usage._action_release()
                 defer_sync(event).write(
                     {
                         "clinic_entitlement_id": False,
@@ -687,13 +487,8 @@ class CalendarEvent(models.Model):
         ):
             self._clinic_sync_reservation()
         visit_date = self._clinic_visit_date()
-        self.clinic_usage_id.write(
-            {
-                "state": "consumed",
-                "reason": reason,
-                "user_id": self.user_id.id,
-                "date": visit_date,
-            }
+        self.clinic_usage_id._action_consume(
+            {"reason": reason, "user_id": self.user_id.id, "date": visit_date}
         )
         if entitlement.activation == "on_first_visit" and not entitlement.date_start:
             entitlement._clinic_start_validity(visit_date)
@@ -785,7 +580,7 @@ class CalendarEvent(models.Model):
             entitlement = event.clinic_entitlement_id
             defer_sync(event).clinic_attendance = "upcoming"
             if usage.state == "consumed":
-                usage._clinic_unconsume()
+                usage._action_unconsume()
             if entitlement:
                 event._clinic_sync_reservation()
                 if (
@@ -800,77 +595,3 @@ class CalendarEvent(models.Model):
         return True
 
     # ------------------------------------------------------------------ billing
-    def _clinic_visit_price(self):
-        """What the patient is billed for this visit: the package's patient-pays amount,
-        the per-use value of a prepaid package, or the service's price without package."""
-        self.ensure_one()
-        entitlement = self.clinic_entitlement_id
-        if not entitlement:
-            return self.clinic_service_id.lst_price
-        if entitlement.billing_mode == "prepaid_credit":
-            return self.clinic_usage_id.amount or entitlement.unit_value
-        return self.clinic_usage_id.entitlement_line_id.patient_pays
-
-    def _clinic_bill_visit(self):
-        self.ensure_one()
-        if not self.clinic_service_id:
-            return
-        price = self._clinic_visit_price()
-        if self._clinic_company().currency_id.is_zero(price):
-            return
-        description = self.clinic_service_id.display_name
-        if self.clinic_entitlement_id:
-            description = self.env._(
-                "%(service)s, %(date)s (package %(name)s)",
-                service=description,
-                date=self._clinic_visit_date(),
-                name=self.clinic_entitlement_id.name,
-            )
-        self._clinic_create_invoice(self.clinic_service_id, price, description)
-
-    def _clinic_bill_no_show_fee(self):
-        self.ensure_one()
-        fee = self._clinic_company().clinic_no_show_product_id
-        if fee:
-            self._clinic_create_invoice(
-                fee,
-                fee.lst_price,
-                self.env._(
-                    "%(fee)s: %(event)s",
-                    fee=fee.display_name,
-                    event=self.display_name,
-                ),
-            )
-
-    def _clinic_create_invoice(self, product, price, description):
-        """A draft customer invoice for the visit; the front desk posts it at checkout.
-        The visit's own invoice carries its package, so that a prepaid package pays it."""
-        self.ensure_one()
-        entitlement = self.clinic_entitlement_id if product == self.clinic_service_id else None
-        line = {"product_id": product.id, "name": description, "quantity": 1, "price_unit": price}
-        values = {
-            "move_type": "out_invoice",
-            "partner_id": self.clinic_patient_id.id,
-            "invoice_origin": self.display_name,
-        }
-        if entitlement:
-            line["clinic_entitlement_id"] = entitlement.id
-            values.update(clinic_entitlement_id=entitlement.id, clinic_move_kind="visit")
-        values["invoice_line_ids"] = [fields.Command.create(line)]
-        # the front desk bills the visit without invoicing rights, in the visit's company
-        invoice = (
-            self.env["account.move"].sudo().with_company(self._clinic_company()).create(values)
-        )
-        defer_sync(self).clinic_invoice_id = invoice
-        if entitlement and entitlement.billing_mode == "prepaid_credit":
-            trusted(self.clinic_usage_id).move_id = invoice
-        return invoice
-
-    def action_clinic_view_invoice(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "account.move",
-            "view_mode": "form",
-            "res_id": self.clinic_invoice_id.id,
-        }

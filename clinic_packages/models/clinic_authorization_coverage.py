@@ -63,6 +63,74 @@ class ClinicAuthorization(models.Model):
         return candidates[:1]
 
     @api.model
+    def _clinic_on_file(self, visit):
+        """The visit's patient's authorizations in the user's companies, primary first."""
+        return self.search(
+            [
+                ("partner_id", "=", visit.clinic_patient_id.id),
+                ("company_id", "in", self.env.companies.ids),
+            ],
+            order="priority, date_end desc nulls first, id desc",
+            limit=AUTHORIZATION_CANDIDATES,
+        )
+
+    def _clinic_trace_line(self, visit, chosen, amounts):
+        """One sentence of the visit's coverage trace: whether this authorization counts
+        `visit` for its payer, with what is left, or why not."""
+        self.ensure_one()
+        priority = dict(self._fields["priority"]._description_selection(self.env))[self.priority]
+        who = f"{self.name} ({priority}{', ' + self.payer_id.name if self.payer_id else ''})"
+        problem = (
+            self._clinic_problem(visit, amounts) if visit.clinic_attendance == "upcoming" else False
+        )
+        if chosen:
+            text = self.env._(
+                "Authorization %(who)s: counts %(need)s %(unit)s of this visit for the payer; "
+                "%(left)s.",
+                who=who,
+                need=self._clinic_amount_of(visit),
+                unit=self._clinic_unit_label(),
+                left=self._clinic_left_label(visit),
+            )
+            return f"{text} {problem}" if problem else text
+        return self.env._(
+            "Authorization %(who)s: not used. %(why)s",
+            who=who,
+            why=problem or self.env._("The visit counts on the authorization chosen instead."),
+        )
+
+    def _clinic_left_label(self, visit):
+        """'AUTH-1: 9 of 12 sessions left after this visit' (kept and booked visits all
+        count here, whatever the company's exhaustion rule: the front desk sees what is left
+        once every booked visit is kept)."""
+        self.ensure_one()
+        kind = self._clinic_unit_label()
+        if not self.allowed:
+            return self.env._(
+                "%(name)s: %(used)s %(kind)s kept, %(scheduled)s booked (no limit on the number)",
+                name=self.name,
+                used=self.used,
+                scheduled=self.scheduled,
+                kind=kind,
+            )
+        saved = visit._origin
+        counted = (
+            saved.id
+            and saved.clinic_authorization_id == self._origin
+            and saved.clinic_attendance in ("upcoming", "arrived")
+        )
+        left = self.allowed - self.used - self.scheduled
+        if not counted:
+            left -= self._clinic_amount_of(visit)
+        return self.env._(
+            "%(name)s: %(left)s of %(allowed)s %(kind)s left after this visit",
+            name=self.name,
+            left=max(left, 0),
+            allowed=self.allowed,
+            kind=kind,
+        )
+
+    @api.model
     def _clinic_visit_dates_domain(self, first, last):
         """Visits dated from `first` to `last` in the user's timezone (as
         `_clinic_visit_date` dates them)."""
@@ -253,11 +321,7 @@ class ClinicAuthorization(models.Model):
         if not visit.clinic_service_id or visit.clinic_entitlement_id:
             return []
         patient = visit.clinic_patient_id
-        on_file = self.search(
-            [("partner_id", "=", patient.id), ("company_id", "in", self.env.companies.ids)],
-            order="priority, date_end desc nulls first, id desc",
-            limit=AUTHORIZATION_CANDIDATES,
-        )
+        on_file = self._clinic_on_file(visit)
         if not on_file:
             if not visit._clinic_company().clinic_block_unauthorized:
                 return []

@@ -9,6 +9,7 @@ go through the same methods.
 
 from odoo import api, models
 from odoo.exceptions import UserError
+from odoo.tools import format_amount
 
 
 class ClinicEntitlement(models.Model):
@@ -47,6 +48,59 @@ class ClinicEntitlement(models.Model):
         # its company comes with it: the visit takes it (no query of its own)
         return self.search_fetch(
             domain, ["company_id"], limit=1, order="date_expiry asc nulls last, id asc"
+        )
+
+    @api.model
+    def _clinic_of_patient(self, visit, limit=10):
+        """The visit's patient's packages that contain its service (any state but
+        cancelled), the soonest-expiring first: what the coverage trace looks at."""
+        return self.search(
+            [
+                ("partner_id", "=", visit.clinic_patient_id.id),
+                ("state", "!=", "cancelled"),
+                ("line_ids.service_product_id", "=", visit.clinic_service_id.id),
+            ],
+            order="date_expiry asc nulls last, id asc",
+            limit=limit,
+        )
+
+    def _clinic_trace_line(self, visit, chosen):
+        """One sentence of the visit's coverage trace: whether this package pays the
+        patient's share of `visit`, and why not."""
+        self.ensure_one()
+        if chosen:
+            line = self._clinic_line_for(visit.clinic_service_id)
+            return self.env._(
+                "Package %(left)s: pays the visit (the patient pays %(pays)s).",
+                left=self._clinic_left_label(visit) or self.name,
+                pays=format_amount(self.env, line.patient_pays, self.currency_id),
+            )
+        try:
+            self._clinic_check_covers(visit, remaining=True)
+        except UserError as error:
+            return self.env._(
+                "Package %(name)s: not used. %(why)s", name=self.name, why=error.args[0]
+            )
+        return self.env._(
+            "Package %(name)s: could pay this visit too; choose it on the visit to use it.",
+            name=self.name,
+        )
+
+    def _clinic_left_label(self, visit):
+        """'PKG/2026/00001: 5 of 8 left after this visit' (the visit's service), or False
+        when the package does not contain it."""
+        self.ensure_one()
+        line = self._clinic_line_for(visit.clinic_service_id)
+        if not line:
+            return False
+        usage = visit.clinic_usage_id
+        counted = usage.state in ("reserved", "consumed") and usage.entitlement_line_id == line
+        left = line.remaining - (0 if counted else 1)
+        return self.env._(
+            "%(name)s: %(left)s of %(qty)s left after this visit",
+            name=self.name,
+            left=max(left, 0),
+            qty=line.quantity,
         )
 
     def _clinic_check_covers(self, visit, remaining=False):

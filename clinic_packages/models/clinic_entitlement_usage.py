@@ -16,6 +16,10 @@ class ClinicEntitlementUsage(models.Model):
     _clinic_user_create = True
     _clinic_create_fields = frozenset({"entitlement_id", "entitlement_line_id", "date", "user_id"})
 
+    # -------------------------------------------------------------------------
+    # FIELDS
+    # -------------------------------------------------------------------------
+
     entitlement_id = fields.Many2one(
         "clinic.entitlement", string="Package", required=True, index=True, ondelete="restrict"
     )
@@ -70,6 +74,17 @@ class ClinicEntitlementUsage(models.Model):
         string="Revenue Recognised", currency_field="currency_id", readonly=True
     )
     move_id = fields.Many2one("account.move", string="Journal Entry", readonly=True, copy=False)
+    recognition_waiting = fields.Boolean(
+        string="Waiting for the Package Invoice",
+        readonly=True,
+        copy=False,
+        help="Delivered before its package was invoiced: its value is recognised when the "
+        "package invoice is posted, so that the package never owes a negative amount.",
+    )
+
+    # -------------------------------------------------------------------------
+    # CRUD METHODS
+    # -------------------------------------------------------------------------
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -100,6 +115,7 @@ class ClinicEntitlementUsage(models.Model):
             )
         )
         usages = super().create(vals_list)
+        # trusted code (an import, a test) may create a use already delivered: it earns its value
         usages.filtered(lambda u: u.state == "consumed")._clinic_recognise()
         usages.entitlement_id._clinic_refresh_state()
         return usages
@@ -124,36 +140,75 @@ class ClinicEntitlementUsage(models.Model):
                 raise line._clinic_used_up_error()
 
     def write(self, vals):
+        """A use's state changes through `_action_consume`, `_action_unconsume` and
+        `_action_release`, which post, reverse and refresh the package's state."""
         if vals.get("state") in ("reserved", "consumed"):
             # a released use taken back needs a free place again
             revived = self.filtered(lambda u: u.state == "released")
             if revived:
                 self._clinic_check_capacity(Counter(revived.entitlement_line_id.ids))
-        consumed = undone = self.browse()
-        if vals.get("state") == "consumed":
-            consumed = self.filtered(lambda u: u.state != "consumed")
-            # a closed package's value already went to breakage or back to the patient:
-            # counting a visit booked on it would recognise (or bill) that value twice
-            for entitlement in consumed.entitlement_id.filtered(
-                lambda e: e.state in ("expired", "refunded", "cancelled")
-            ):
-                raise UserError(
-                    self.env._(
-                        "Package %(name)s is %(state)s: a visit can no longer be counted on "
-                        "it. Extend its expiry date (an expired package), or remove the "
-                        "package from the visit.",
-                        name=entitlement.name,
-                        state=entitlement._clinic_state_label(),
-                    )
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_consumed(self):
+        if any(usage.state == "consumed" for usage in self):
+            raise UserError(
+                self.env._(
+                    "A delivered use cannot be deleted; undo the visit it belongs to instead."
                 )
-        elif vals.get("state"):
-            undone = self.filtered(lambda u: u.state == "consumed")
-        res = super().write(vals)
-        undone._clinic_unrecognise()
+            )
+
+    # -------------------------------------------------------------------------
+    # BUSINESS METHODS
+    # -------------------------------------------------------------------------
+
+    def _action_consume(self, values=None):
+        """Deliver these uses: counted on their package, their value recognised (see
+        `_clinic_recognise`). `values`: what the delivery also records (reason, practitioner,
+        date)."""
+        consumed = self.filtered(lambda u: u.state != "consumed")
+        # a closed package's value already went to breakage or back to the patient:
+        # counting a visit booked on it would recognise (or bill) that value twice
+        for entitlement in consumed.entitlement_id.filtered(
+            lambda e: e.state in ("expired", "refunded", "cancelled")
+        ):
+            raise UserError(
+                self.env._(
+                    "Package %(name)s is %(state)s: a visit can no longer be counted on "
+                    "it. Extend its expiry date (an expired package), or remove the "
+                    "package from the visit.",
+                    name=entitlement.name,
+                    state=entitlement._clinic_state_label(),
+                )
+            )
+        self.write({"state": "consumed", **(values or {})})
         consumed._clinic_recognise()
-        if "state" in vals:
-            self.entitlement_id._clinic_refresh_state()
-        return res
+        self.entitlement_id._clinic_refresh_state()
+        return True
+
+    def _action_unconsume(self):
+        """Undo delivered uses: booked again, their recognition entry reversed."""
+        undone = self.filtered(lambda u: u.state == "consumed")
+        undone.write({"state": "reserved"})
+        for usage in undone:
+            # the front desk undoes a visit without accounting rights
+            move = usage.move_id.sudo()
+            if move.clinic_move_kind == "recognition" and move.state == "posted":
+                move._reverse_moves([{"ref": self.env._("Reversal: %s", move.ref)}], cancel=True)
+            usage.write({"amount": 0.0, "move_id": False, "recognition_waiting": False})
+        undone.entitlement_id._clinic_refresh_state()
+        return True
+
+    def _action_release(self):
+        """Give booked uses back to their package."""
+        released = self.filtered(lambda u: u.state == "reserved")
+        released.write({"state": "released"})
+        released.entitlement_id._clinic_refresh_state()
+        return True
+
+    def _clinic_release(self):
+        # the name the visit's no-show, cancellation and deletion call
+        return self._action_release()
 
     def _clinic_recognise(self):
         """A delivered use earns its value: Dr unearned revenue / Cr the service's income,
@@ -161,7 +216,18 @@ class ClinicEntitlementUsage(models.Model):
         for usage in self:
             entitlement = usage.entitlement_id
             amount = entitlement._clinic_use_value()
-            values = {"amount": amount}
+            values = {"amount": amount, "recognition_waiting": False}
+            if (
+                entitlement.billing_mode == "package_invoice"
+                and usage.currency_id.compare_amounts(
+                    amount, entitlement._clinic_deferred_money()[entitlement.id]["unearned"]
+                )
+                > 0
+            ):
+                # delivered before the package is invoiced (or beyond what was): its value
+                # waits for the invoice instead of leaving the package owing a negative amount
+                usage.write({"amount": 0.0, "recognition_waiting": True})
+                continue
             if entitlement.billing_mode == "package_invoice" and not usage.currency_id.is_zero(
                 amount
             ):
@@ -191,22 +257,6 @@ class ClinicEntitlementUsage(models.Model):
                 ).id
             usage.write(values)
 
-    def _clinic_unrecognise(self):
-        """Undo a delivered use: its recognition entry is reversed."""
-        for usage in self:
-            # the front desk undoes a visit without accounting rights
-            move = usage.move_id.sudo()
-            if move.clinic_move_kind == "recognition" and move.state == "posted":
-                move._reverse_moves([{"ref": self.env._("Reversal: %s", move.ref)}], cancel=True)
-            usage.write({"amount": 0.0, "move_id": False})
-
-    def _clinic_release(self):
-        self.filtered(lambda u: u.state == "reserved").write({"state": "released"})
-
-    def _clinic_unconsume(self):
-        """Undo a delivered use: it is booked again."""
-        self.filtered(lambda u: u.state == "consumed").write({"state": "reserved"})
-
     def _clinic_begin_manual(self, action):
         """A use recorded by hand (no visit): the front desk's action. A visit's use
         follows its visit's buttons."""
@@ -224,13 +274,17 @@ class ClinicEntitlementUsage(models.Model):
             )
         return self._clinic_trusted()
 
+    # -------------------------------------------------------------------------
+    # ACTIONS
+    # -------------------------------------------------------------------------
+
     def action_consume(self):
         """Record a booked use as delivered (used)."""
         self = self._clinic_begin_manual(self.env._("count a use by hand"))
         for usage in self:
             if usage.state != "reserved":
                 raise UserError(self.env._("Only a booked use can be marked as used."))
-        self.write({"state": "consumed"})
+        self._action_consume()
         return True
 
     def action_release(self):
@@ -243,14 +297,5 @@ class ClinicEntitlementUsage(models.Model):
                         "from its visit."
                     )
                 )
-        self._clinic_release()
+        self._action_release()
         return True
-
-    @api.ondelete(at_uninstall=False)
-    def _unlink_except_consumed(self):
-        if any(usage.state == "consumed" for usage in self):
-            raise UserError(
-                self.env._(
-                    "A delivered use cannot be deleted; undo the visit it belongs to instead."
-                )
-            )

@@ -50,9 +50,7 @@ class SaleOrder(models.Model):
         """Refund a package of this order: the wizard for its only refundable package, else
         the list of its packages to pick one."""
         self.ensure_one()
-        refundable = self.clinic_entitlement_ids.filtered(
-            lambda e: e.state in ("draft", "active", "paused", "exhausted", "expired")
-        )
+        refundable = self.clinic_entitlement_ids.filtered("can_refund")
         if len(refundable) == 1:
             return refundable.action_refund()
         return self.action_view_clinic_entitlements()

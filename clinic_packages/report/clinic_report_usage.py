@@ -26,7 +26,7 @@ class ClinicReportUsage(models.Model):
             "company_id",
         ],
         "clinic.entitlement": ["product_id", "billing_mode"],
-        "calendar.event": ["clinic_location_id"],
+        "calendar.event": ["clinic_location_id", "clinic_authorization_id"],
     }
 
     usage_id = fields.Many2one("clinic.entitlement.usage", string="Package Use", readonly=True)
@@ -35,6 +35,11 @@ class ClinicReportUsage(models.Model):
     service_product_id = fields.Many2one("product.product", string="Service", readonly=True)
     location_id = fields.Many2one("clinic.location", readonly=True)
     event_id = fields.Many2one("calendar.event", string="Appointment", readonly=True)
+    authorization_id = fields.Many2one(
+        "clinic.authorization",
+        readonly=True,
+        help="The insurance authorization that counted the same visit for its payer.",
+    )
     entitlement_id = fields.Many2one("clinic.entitlement", string="Patient Package", readonly=True)
     product_id = fields.Many2one("product.product", string="Package", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Patient", readonly=True)
@@ -55,7 +60,7 @@ class ClinicReportUsage(models.Model):
 
     def _select(self):
         """The columns: the use (`u`), its package (`e`), its company's currency (`c`) and the
-        location of its appointment (`ev`)."""
+        location and authorization of its appointment (`ev`)."""
         return SQL(
             """
             u.id AS id,
@@ -65,6 +70,7 @@ class ClinicReportUsage(models.Model):
             u.service_product_id AS service_product_id,
             ev.clinic_location_id AS location_id,
             u.event_id AS event_id,
+            ev.clinic_authorization_id AS authorization_id,
             u.entitlement_id AS entitlement_id,
             e.product_id AS product_id,
             u.partner_id AS partner_id,

@@ -1,0 +1,572 @@
+"""A package's money: its journal entries, what the ledger says it holds, breakage and the
+refund documents (README, "Money, in Odoo accounting")."""
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class ClinicEntitlement(models.Model):
+    # a separable concern in a file of its own, on purpose (account_move_line_tax_details.py)
+    _inherit = "clinic.entitlement"  # pylint: disable=consider-merging-classes-inherited
+
+    # -------------------------------------------------------------------------
+    # FIELDS
+    # -------------------------------------------------------------------------
+
+    move_ids = fields.One2many(
+        "account.move", "clinic_entitlement_id", string="Journal Entries", readonly=True
+    )
+    breakage_ids = fields.One2many(
+        "clinic.entitlement.breakage",
+        "entitlement_id",
+        string="Expiry Breakage",
+        readonly=True,
+        help="The package's share of the grouped entries of the daily expiry job.",
+    )
+    payment_ids = fields.One2many(
+        "account.payment", "clinic_entitlement_id", string="Prepayments", readonly=True
+    )
+    move_count = fields.Integer(string="Entries", compute="_compute_move_count")
+    amount_billed = fields.Monetary(
+        string="Collected",
+        currency_field="currency_id",
+        compute="_compute_money",
+        help="Untaxed: the package's share of its posted invoice, or its prepayments.",
+    )
+    amount_recognised = fields.Monetary(
+        string="Recognised", currency_field="currency_id", compute="_compute_money"
+    )
+    amount_refunded = fields.Monetary(
+        string="Refunded", currency_field="currency_id", compute="_compute_money"
+    )
+    amount_breakage = fields.Monetary(
+        string="Breakage", currency_field="currency_id", compute="_compute_money"
+    )
+    deferred_balance = fields.Monetary(
+        string="Unearned",
+        currency_field="currency_id",
+        compute="_compute_money",
+        help="Collected and not yet recognised, refunded or broken: what the clinic still "
+        "owes the patient in visits.",
+    )
+
+    # -------------------------------------------------------------------------
+    # COMPUTE METHODS
+    # -------------------------------------------------------------------------
+
+    @api.depends("move_ids", "breakage_ids")
+    def _compute_move_count(self):
+        for entitlement in self:
+            entitlement.move_count = len(entitlement._clinic_entries())
+
+    @api.depends(
+        "move_ids.state",
+        "breakage_ids.state",
+        "payment_ids.state",
+        "usage_ids.amount",
+        "sale_line_id.invoice_lines",
+    )
+    def _compute_money(self):
+        for entitlement in self:
+            money = entitlement._clinic_money()
+            entitlement.amount_billed = money["billed"]
+            entitlement.amount_recognised = money["recognised"]
+            entitlement.amount_refunded = money["refunded"]
+            entitlement.amount_breakage = money["breakage"]
+            entitlement.deferred_balance = money["unearned"]
+
+    # -------------------------------------------------------------------------
+    # BUSINESS METHODS
+    # -------------------------------------------------------------------------
+
+    # what the ledger says ----------------------------------------------------
+    def _clinic_entries(self):
+        """The package's own journal entries and the grouped expiry entries it is part of."""
+        self.ensure_one()
+        return self.sudo().move_ids | self.sudo().breakage_ids.move_id
+
+    def _clinic_ledger(self):
+        """Posted journal items of this package's own entries, by kind and account."""
+        self.ensure_one()
+        lines = (
+            self.env["account.move.line"]
+            .sudo()
+            .search(
+                [
+                    ("clinic_entitlement_id", "=", self.id),
+                    ("parent_state", "=", "posted"),
+                ]
+            )
+        )
+        return lines
+
+    def _clinic_money(self):
+        """The package's money, untaxed, from the ledger: billed = recognised + unearned +
+        refunded + breakage, where unearned is what the ledger still holds for it."""
+        self.ensure_one()
+        currency = self.currency_id
+        lines = self._clinic_ledger() if self.id else self.env["account.move.line"]
+        deferred = self.company_id.clinic_deferred_account_id
+        breakage_account = self.company_id.clinic_breakage_account_id
+
+        def total(kind, account=None, exclude=None, sign=-1):
+            selected = lines.filtered(
+                lambda line: (
+                    line.move_id.clinic_move_kind == kind
+                    and (account is None or line.account_id == account)
+                    and (exclude is None or line.account_id != exclude)
+                )
+            )
+            return currency.round(sign * sum(selected.mapped("balance")))
+
+        # billed and held on the unearned account, its shares of grouped expiry entries
+        deferred_money = self._clinic_deferred_money()[self.id]
+        breakage = total("breakage", breakage_account) + deferred_money["grouped"]
+        if self.billing_mode == "package_invoice":
+            billed, unearned = deferred_money["billed"], deferred_money["unearned"]
+            recognised = total("recognition", exclude=deferred)
+            refunded = total("refund", deferred, sign=1)
+        else:
+            payments = self.sudo().payment_ids.filtered(lambda p: p.state in ("in_process", "paid"))
+            inbound = payments.filtered(lambda p: p.payment_type == "inbound")
+            billed = currency.round(sum(inbound.mapped("amount_company_currency_signed")))
+            refunded = currency.round(
+                -sum((payments - inbound).mapped("amount_company_currency_signed"))
+            )
+            recognised = total("visit")
+            unearned = currency.round(billed - recognised - refunded - breakage)
+        return {
+            "billed": billed,
+            "recognised": recognised,
+            "refunded": refunded,
+            "breakage": breakage,
+            "unearned": unearned,
+        }
+
+    def _clinic_deferred_money(self):
+        """{id: {billed, unearned, grouped}} in at most three grouped queries, whatever the
+        number of packages: for a package invoiced at sale, its share of its sale line's
+        posted invoices on the unearned account (billed) and what that account still holds
+        for it (unearned); for any package, its shares of posted grouped expiry entries
+        (grouped). `_clinic_money()` reads it for one package, the expiry job for a batch."""
+        invoiced_packages = self.filtered(lambda e: e.billing_mode == "package_invoice")
+        deferred_accounts = invoiced_packages.company_id.clinic_deferred_account_id
+        sale_lines = invoiced_packages.sale_line_id.sudo()
+        saved = self.filtered("id")  # a package being created has no ledger yet
+        saved_invoiced = saved & invoiced_packages
+        Line = self.env["account.move.line"].sudo()
+        invoiced, own, grouped = {}, {}, {}
+        if sale_lines:
+            invoiced = dict(
+                Line._read_group(
+                    [
+                        ("sale_line_ids", "in", sale_lines.ids),
+                        ("parent_state", "=", "posted"),
+                        ("account_id", "in", deferred_accounts.ids),
+                        ("move_id.clinic_entitlement_id", "=", False),
+                    ],
+                    ["sale_line_ids"],
+                    ["balance:sum"],
+                )
+            )
+        if saved_invoiced:
+            own = dict(
+                Line._read_group(
+                    [
+                        ("clinic_entitlement_id", "in", saved_invoiced.ids),
+                        ("parent_state", "=", "posted"),
+                        ("account_id", "in", deferred_accounts.ids),
+                    ],
+                    ["clinic_entitlement_id"],
+                    ["balance:sum"],
+                )
+            )
+        if saved:
+            grouped = dict(
+                self.env["clinic.entitlement.breakage"]
+                .sudo()
+                ._read_group(
+                    [("entitlement_id", "in", saved.ids), ("move_id.state", "=", "posted")],
+                    ["entitlement_id"],
+                    ["amount:sum"],
+                )
+            )
+        result = {}
+        for entitlement in self:
+            currency = entitlement.currency_id
+            broken = currency.round(grouped.get(entitlement, 0.0))
+            billed = unearned = 0.0
+            if entitlement in invoiced_packages:
+                sale_line = entitlement.sale_line_id.sudo()
+                shares = max(int(sale_line.product_uom_qty), 1)
+                billed = currency.round(-invoiced.get(sale_line, 0.0) / shares)
+                unearned = currency.round(billed - own.get(entitlement, 0.0) - broken)
+            result[entitlement.id] = {"billed": billed, "unearned": unearned, "grouped": broken}
+        return result
+
+    def _clinic_use_value(self):
+        """Untaxed value of the next use: price / uses, the last use taking what is left so
+        that the uses add up to the price to the cent."""
+        self.ensure_one()
+        # summed in SQL: one query, whatever the number of uses already delivered
+        [(count, recognised)] = self.env["clinic.entitlement.usage"]._read_group(
+            [("entitlement_id", "=", self.id), ("state", "=", "consumed"), ("amount", "!=", 0)],
+            aggregates=["__count", "amount:sum"],
+        )
+        left = self.currency_id.round(self.amount_untaxed - recognised)
+        if count + 1 >= self.uses_total:
+            return max(left, 0.0)
+        return max(min(self.unit_value, left), 0.0)
+
+    def _clinic_unbilled_value(self):
+        """Prepaid credit mode: the value of the uses delivered whose visit invoice is still a
+        draft: the prepayment pays them when they are posted (as far as it goes)."""
+        self.ensure_one()
+        if self.billing_mode != "prepaid_credit":
+            return 0.0
+        usages = self.usage_ids.filtered(
+            lambda u: u.state == "consumed" and u.move_id.state == "draft"
+        )
+        return self.currency_id.round(sum(usages.mapped("amount")))
+
+    # journal entries ---------------------------------------------------------
+    def _prepare_clinic_entry_vals(self, kind, lines, ref, date=None, company=None):
+        """Values of an entry of the package journal. `lines`: (account, amount, partner), a
+        positive amount is a debit, a partner None for none. On one package the entry and its
+        items are that package's; on none (the grouped expiry entry, itemised by its
+        `clinic.entitlement.breakage` records) the entry is `company`'s."""
+        if self:
+            self.ensure_one()
+        company = company or self.company_id
+        journal = company._clinic_accounting()[2]
+        package = {"clinic_entitlement_id": self.id} if self else {}
+        line_vals_list = []
+        for account, amount, partner in lines:
+            line_vals = {
+                "account_id": account.id,
+                "debit": max(amount, 0.0),
+                "credit": max(-amount, 0.0),
+            }
+            if partner is not None:
+                line_vals["partner_id"] = partner.id
+            line_vals_list.append(dict(line_vals, name=ref, **package))
+        return {
+            "move_type": "entry",
+            "journal_id": journal.id,
+            "date": date or fields.Date.context_today(self),
+            "ref": ref,
+            **package,
+            "clinic_move_kind": kind,
+            "line_ids": [fields.Command.create(vals) for vals in line_vals_list],
+        }
+
+    def _clinic_post_entry(self, kind, lines, ref, date=None):
+        """Post a journal entry of this package. `lines`: (account, amount, partner), a
+        positive amount is a debit."""
+        self.ensure_one()
+        move = (
+            self.env["account.move"]
+            .sudo()
+            .with_company(self.company_id)
+            .create(self._prepare_clinic_entry_vals(kind, lines, ref, date=date))
+        )
+        move.action_post()
+        return move
+
+    def _clinic_receivable_account(self):
+        self.ensure_one()
+        return self.partner_id.with_company(self.company_id).property_account_receivable_id
+
+    def _clinic_reconcile_with_prepayment(self, move):
+        """Reconcile the receivable items of `move` with this package's open prepayment."""
+        self.ensure_one()
+        receivable = self._clinic_receivable_account()
+        own = move.line_ids.filtered(lambda line: line.account_id == receivable)
+        credits = (
+            self.env["account.move.line"]
+            .sudo()
+            .search(
+                [
+                    ("payment_id.clinic_entitlement_id", "=", self.id),
+                    ("account_id", "=", receivable.id),
+                    ("parent_state", "=", "posted"),
+                    ("reconciled", "=", False),
+                ]
+            )
+        )
+        if own and credits:
+            (own | credits).reconcile()
+
+    # breakage ----------------------------------------------------------------
+    def _clinic_post_breakage(self, ref, allow_negative=False):
+        """Recognise what the package still holds as breakage income (with
+        `allow_negative`, also take back what a refund paid beyond it)."""
+        for entitlement in self:
+            amount = entitlement._clinic_money()["unearned"]
+            # what the prepayment still owes delivered visits not invoiced yet stays for them
+            amount -= min(entitlement._clinic_unbilled_value(), max(amount, 0.0))
+            if entitlement.currency_id.is_zero(amount) or (amount < 0 and not allow_negative):
+                continue
+            deferred, breakage, __ = entitlement.company_id._clinic_accounting()
+            patient = entitlement.partner_id
+            if entitlement.billing_mode == "prepaid_credit":
+                # the unapplied prepayment is forfeited: it leaves the patient's credit
+                move = entitlement._clinic_post_entry(
+                    "breakage",
+                    [
+                        (entitlement._clinic_receivable_account(), amount, patient),
+                        (breakage, -amount, patient),
+                    ],
+                    ref,
+                )
+                entitlement._clinic_reconcile_with_prepayment(move)
+            else:
+                entitlement._clinic_post_entry(
+                    "breakage", [(deferred, amount, patient), (breakage, -amount, patient)], ref
+                )
+
+    def _clinic_post_grouped_breakage(self):
+        """Recognise what these packages (invoiced at sale, of one company) still hold as
+        breakage in one entry, itemised per package in `clinic.entitlement.breakage`."""
+        if not self:
+            return self.env["account.move"]
+        company = self.company_id.ensure_one()
+        deferred, breakage, __ = company._clinic_accounting()
+        money = self._clinic_deferred_money()
+        shares = {
+            e: money[e.id]["unearned"]
+            for e in self
+            if company.currency_id.compare_amounts(money[e.id]["unearned"], 0) > 0
+        }
+        if not shares:
+            return self.env["account.move"]
+        total = company.currency_id.round(sum(shares.values()))
+        today = fields.Date.context_today(self)
+        ref = self.env._(
+            "Expiry of %(count)s package(s) on %(date)s", count=len(shares), date=today
+        )
+        # the entry of no single package: its items carry neither package nor partner
+        move = (
+            self.env["account.move"]
+            .sudo()
+            .with_company(company)
+            .create(
+                self.browse()._prepare_clinic_entry_vals(
+                    "breakage",
+                    [(deferred, total, None), (breakage, -total, None)],
+                    ref,
+                    date=today,
+                    company=company,
+                )
+            )
+        )
+        move.action_post()
+        item = move.line_ids.filtered(lambda line: line.account_id == deferred)
+        self.env["clinic.entitlement.breakage"].sudo().create(
+            [
+                {
+                    "entitlement_id": entitlement.id,
+                    "company_id": company.id,
+                    "move_id": move.id,
+                    "move_line_id": item.id,
+                    "amount": amount,
+                }
+                for entitlement, amount in shares.items()
+            ]
+        )
+        return move
+
+    def _clinic_reverse_breakage(self):
+        """An expired package extended: its breakage entries are reversed, and its share of
+        grouped expiry entries is given back by an entry of its own."""
+        shares = self.sudo().breakage_ids
+        moves = self.sudo().move_ids.filtered(
+            lambda m: (
+                m.clinic_move_kind == "breakage"
+                and m.state == "posted"
+                and not m.reversed_entry_id
+                and not m.reversal_move_ids
+                and m not in shares.reversal_move_id
+            )
+        )
+        if moves:
+            moves.line_ids.remove_move_reconcile()
+            moves._reverse_moves(
+                [{"ref": self.env._("Reversal: %s", move.ref)} for move in moves], cancel=True
+            )
+        for share in shares.filtered(lambda b: b.state == "posted" and not b.reversal_move_id):
+            entitlement = share.entitlement_id
+            deferred, breakage, __ = entitlement.company_id._clinic_accounting()
+            patient = entitlement.partner_id
+            share.reversal_move_id = entitlement._clinic_post_entry(
+                "breakage",
+                [(breakage, share.amount, patient), (deferred, -share.amount, patient)],
+                self.env._(
+                    "Reversal of the expiry of package %(name)s (%(entry)s)",
+                    name=entitlement.name,
+                    entry=share.move_id.name,
+                ),
+            )
+
+    # refund documents --------------------------------------------------------
+    def _clinic_collected_total(self):
+        """What the patient was billed for this package, taxes included."""
+        self.ensure_one()
+        if self.billing_mode == "prepaid_credit":
+            return self._clinic_money()["billed"]
+        lines = self.sale_line_id.sudo().invoice_lines.filtered(
+            lambda line: line.parent_state == "posted" and not line.move_id.clinic_entitlement_id
+        )
+        signed = sum(
+            line.price_total * (-1 if line.move_id.move_type == "out_refund" else 1)
+            for line in lines
+        )
+        shares = max(int(self.sale_line_id.product_uom_qty), 1)
+        return self.currency_id.round(signed / shares)
+
+    def _clinic_check_refund_amount(self, amount):
+        self.ensure_one()
+        collected = self._clinic_collected_total()
+        if (
+            self.currency_id.compare_amounts(amount, 0.0) < 0
+            or self.currency_id.compare_amounts(amount, collected) > 0
+        ):
+            raise UserError(
+                self.env._(
+                    "Package %(name)s: a refund must be between 0 and %(collected)s, the amount "
+                    "collected for it (asked: %(amount)s).",
+                    name=self.name,
+                    collected=collected,
+                    amount=amount,
+                )
+            )
+
+    def _prepare_refund_credit_note_vals(self, amount, invoice):
+        """Values of the credit note refunding `amount` (taxes included) against the package
+        invoice `invoice`: the package's taxes, its untaxed share of the amount."""
+        self.ensure_one()
+        taxes = self.sale_line_id.sudo().tax_id
+        if taxes and all(taxes.mapped("price_include")):
+            price = amount
+        elif self.amount_total:
+            price = self.currency_id.round(amount * self.amount_untaxed / self.amount_total)
+        else:
+            price = amount
+        return {
+            "move_type": "out_refund",
+            "partner_id": (invoice.partner_id or self.partner_id).id,
+            "reversed_entry_id": invoice.id,
+            "invoice_origin": self.name,
+            "ref": self.env._("Refund of package %(name)s", name=self.name),
+            "clinic_entitlement_id": self.id,
+            "clinic_move_kind": "refund",
+            "invoice_line_ids": [
+                fields.Command.create(
+                    {
+                        "product_id": self.product_id.id,
+                        "name": self.env._(
+                            "Refund: %(package)s (%(name)s)",
+                            package=self.product_id.display_name,
+                            name=self.name,
+                        ),
+                        "quantity": 1,
+                        "price_unit": price,
+                        "tax_ids": [fields.Command.set(taxes.ids)],
+                        "clinic_entitlement_id": self.id,
+                    }
+                )
+            ],
+        }
+
+    def _clinic_refund_invoice(self, amount):
+        invoice = (
+            self.sale_line_id.sudo()
+            .invoice_lines.move_id.filtered(
+                lambda m: m.move_type == "out_invoice" and m.state == "posted"
+            )
+            .sorted("id")[-1:]
+        )
+        credit_note = (
+            self.env["account.move"]
+            .sudo()
+            .with_company(self.company_id)
+            .create(self._prepare_refund_credit_note_vals(amount, invoice))
+        )
+        credit_note.action_post()
+        if invoice and invoice.payment_state not in ("paid", "in_payment", "reversed"):
+            # an unpaid package invoice: the credit note reduces what is owed
+            # (unless posting already matched it with the invoice it reverses)
+            receivable = credit_note.line_ids.filtered(
+                lambda line: line.account_type == "asset_receivable" and not line.reconciled
+            )
+            if receivable:
+                invoice.js_assign_outstanding_line(receivable.id)
+        return credit_note
+
+    def _prepare_refund_payment_vals(self, amount, prepayment):
+        """Values of the outbound payment giving `amount` of the prepayment `prepayment`
+        back to the patient (in its journal)."""
+        self.ensure_one()
+        return {
+            "payment_type": "outbound",
+            "partner_type": "customer",
+            "partner_id": self.partner_id.id,
+            "amount": amount,
+            "journal_id": prepayment.journal_id.id,
+            "memo": self.env._("Refund of package %(name)s", name=self.name),
+            "clinic_entitlement_id": self.id,
+        }
+
+    def _clinic_refund_prepayment(self, amount):
+        prepayment = self.sudo().payment_ids.filtered(
+            lambda p: p.payment_type == "inbound" and p.state in ("in_process", "paid")
+        )[:1]
+        payment = (
+            self.env["account.payment"]
+            .sudo()
+            .with_company(self.company_id)
+            .create(self._prepare_refund_payment_vals(amount, prepayment))
+        )
+        payment.action_post()
+        self._clinic_reconcile_with_prepayment(payment.move_id)
+        return payment
+
+    # -------------------------------------------------------------------------
+    # ACTIONS
+    # -------------------------------------------------------------------------
+
+    def action_register_prepayment(self):
+        """Register the patient's prepayment of this package (prepaid credit mode)."""
+        self.ensure_one()
+        if self.billing_mode != "prepaid_credit":
+            raise UserError(
+                self.env._(
+                    "Package %(name)s is invoiced at sale: register the payment on its invoice.",
+                    name=self.name,
+                )
+            )
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Prepayment of %s", self.name),
+            "res_model": "account.payment",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_payment_type": "inbound",
+                "default_partner_type": "customer",
+                "default_partner_id": self.partner_id.id,
+                "default_amount": self.amount_total,
+                "default_clinic_entitlement_id": self.id,
+                "default_memo": self.name,
+            },
+        }
+
+    def action_view_moves(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_journal_line")
+        action.update(
+            domain=[("id", "in", self._clinic_entries().ids)],
+            context={"create": False},
+            name=self.env._("Entries of %s", self.name),
+        )
+        return action
