@@ -268,6 +268,26 @@ class TestFrontDeskCannotBypassActions(RightsCase):
                     values,
                 )
 
+    def test_uses_and_services_are_not_deleted_directly(self):
+        """Even a manager, who may delete records, frees no booked use and removes no
+        service of a sold package by deleting it."""
+        self.refused(
+            self.manager,
+            "clinic.entitlement.usage",
+            "unlink",
+            self.booked.clinic_usage_id.ids,
+            code=WARNING,
+            match="cancel its visit",
+        )
+        self.refused(
+            self.manager,
+            "clinic.entitlement.line",
+            "unlink",
+            self.line.ids,
+            code=WARNING,
+            match="keeps the services it was sold with",
+        )
+
     def test_cancel_and_refund_are_for_managers(self):
         package = self._sold(self.package_physio8)
         self.refused(self.receptionist, "clinic.entitlement", "action_cancel", package.ids)

@@ -80,6 +80,16 @@ class ClinicEntitlementLine(models.Model):
                 )
         return res
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_sold(self):
+        if not is_trusted(self.env):
+            raise UserError(
+                self.env._(
+                    "A package keeps the services it was sold with: change the uses bought "
+                    "instead, or cancel or refund the package."
+                )
+            )
+
     @api.constrains("quantity")
     def _check_quantity(self):
         for line in self:

@@ -157,6 +157,14 @@ class ClinicEntitlementUsage(models.Model):
                     "A delivered use cannot be deleted; undo the visit it belongs to instead."
                 )
             )
+        if not is_trusted(self.env) and any(usage.state == "reserved" for usage in self):
+            # deleting a booked use would free it behind its visit's back
+            raise UserError(
+                self.env._(
+                    "A booked use is not deleted: cancel its visit (or release a use booked by "
+                    "hand) instead."
+                )
+            )
 
     # -------------------------------------------------------------------------
     # BUSINESS METHODS
