@@ -213,7 +213,7 @@ class ClinicGuardMixin(models.AbstractModel):
         """A client's context defaults (`default_state`, ...) count as values it sends."""
         if is_trusted(self.env):
             return self
-        allowed = self._clinic_writable_fields()
+        allowed = self._clinic_writable_fields() | self._clinic_create_fields
         context = {
             key: value
             for key, value in self.env.context.items()
