@@ -380,7 +380,7 @@ class CalendarEvent(models.Model):
                         attendance=event._clinic_attendance_label(),
                     )
                 )
-        trusted(self.clinic_usage_id)._clinic_release()
+        trusted(self.clinic_usage_id)._action_release()
 
     # ------------------------------------------------------------------ reservation
     def _clinic_sync_reservation(self, soft=False):
@@ -524,7 +524,7 @@ class CalendarEvent(models.Model):
                 event.clinic_attendance = "no_show"
                 event._clinic_bill_visit()
             else:
-                event.clinic_usage_id._clinic_release()
+                event.clinic_usage_id._action_release()
                 event.clinic_attendance = "no_show"
                 event._clinic_bill_no_show_fee()
         return True
@@ -543,7 +543,7 @@ class CalendarEvent(models.Model):
             if late and entitlement and entitlement.count_late_cancel:
                 event._clinic_consume("late_cancel")
             else:
-                event.clinic_usage_id._clinic_release()
+                event.clinic_usage_id._action_release()
             event.clinic_attendance = "late_cancel" if late else "cancelled"
         return True
 

@@ -52,18 +52,7 @@ class CalendarEvent(models.Model):
         for event in self:
             event.clinic_warning = "\n".join(event._clinic_warnings()) or False
 
-    @api.depends(
-        "clinic_patient_id",
-        "clinic_service_id",
-        "clinic_entitlement_id",
-        "clinic_location_id",
-        "user_id",
-        "start",
-        "clinic_attendance",
-        "clinic_authorization_id",
-        "clinic_units",
-        "clinic_usage_id.state",
-    )
+    @api.depends(*VISIT_COVERAGE_FIELDS, "clinic_usage_id.state")
     def _compute_clinic_coverage_trace(self):
         for event in self:
             event.clinic_coverage_trace = "\n".join(event._clinic_coverage_lines()) or False

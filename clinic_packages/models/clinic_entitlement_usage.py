@@ -214,10 +214,6 @@ class ClinicEntitlementUsage(models.Model):
         released.entitlement_id._clinic_refresh_state()
         return True
 
-    def _clinic_release(self):
-        # the name the visit's no-show, cancellation and deletion call
-        return self._action_release()
-
     def _clinic_recognise(self):
         """A delivered use earns its value: Dr unearned revenue / Cr the service's income,
         credited to the practitioner. In prepaid mode the visit invoice does it."""
