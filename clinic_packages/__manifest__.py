@@ -8,7 +8,7 @@
     "author": "clinic_packages developers",
     "website": "https://github.com/clinic-packages/clinic_packages",
     "license": "LGPL-3",
-    "depends": ["account", "sale_management", "calendar", "mail", "portal"],
+    "depends": ["account", "sale_management", "calendar", "mail", "portal", "resource"],
     "data": [
         "security/clinic_security.xml",
         "security/ir.model.access.csv",
@@ -25,9 +25,11 @@
         "views/sale_order_views.xml",
         "views/res_partner_views.xml",
         "views/calendar_event_views.xml",
+        "views/res_users_views.xml",
         "views/res_config_settings_views.xml",
         "views/clinic_entitlement_refund_views.xml",
         "views/clinic_credit_allocation_views.xml",
+        "views/clinic_import_views.xml",
         "views/account_move_views.xml",
         "report/clinic_report_package_sales_views.xml",
         "report/clinic_report_usage_views.xml",
@@ -38,6 +40,7 @@
         "report/clinic_package_statement_reports.xml",
         "report/clinic_package_statement_templates.xml",
         "views/clinic_portal_templates.xml",
+        "views/clinic_portal_booking_templates.xml",
         "views/menus.xml",
     ],
     "demo": [
@@ -46,6 +49,7 @@
     "assets": {
         "web.assets_backend": [
             "clinic_packages/static/src/scss/clinic_dashboard.scss",
+            "clinic_packages/static/src/views/clinic_calendar_view.js",
         ],
         "web.assets_tests": [
             "clinic_packages/static/tests/tours/**/*",

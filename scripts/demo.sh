@@ -5,12 +5,15 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 setup_all
 DB="${CLINIC_DEMO_DB:-clinic_demo}"
+# the clinic, its online shop (website_sale, through the bridge) and Odoo's demo payment provider
+DEMO_MODULES="clinic_packages,clinic_packages_website,payment_demo"
 if db_exists "$DB"; then
     say "updating clinic_packages in the existing database $DB"
-    odoo_bin -d "$DB" -u clinic_packages --stop-after-init --log-level=warn
+    odoo_bin -d "$DB" -i "$DEMO_MODULES" -u clinic_packages,clinic_packages_website \
+        --stop-after-init --log-level=warn
 else
-    say "creating the database $DB with the demo clinic (about two minutes)"
-    odoo_bin -d "$DB" -i clinic_packages --stop-after-init --log-level=warn
+    say "creating the database $DB with the demo clinic and its shop (a few minutes)"
+    odoo_bin -d "$DB" -i "$DEMO_MODULES" --stop-after-init --log-level=warn
 fi
 say "Odoo serves the demo clinic on http://localhost:${CLINIC_HTTP_PORT:-8069}  (login admin / admin, Ctrl-C stops it)"
 exec "$VENV/bin/python" "$ODOO_SRC/odoo-bin" -c "$ODOO_CONF" -d "$DB" --db-filter="^${DB}\$" "$@"

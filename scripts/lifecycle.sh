@@ -6,14 +6,15 @@ setup_all
 DB="${CLINIC_LIFECYCLE_DB:-clinic_lifecycle}"
 drop_db "$DB"
 say "lifecycle: install with demo data on $DB"
-odoo_bin -d "$DB" -i clinic_packages --stop-after-init --log-level=warn
+# the shop's bridge too: its demo data (published packages) must survive the upgrade
+odoo_bin -d "$DB" -i clinic_packages,clinic_packages_website --stop-after-init --log-level=warn
 count() {
     db_sql "$DB" "SELECT (SELECT count(*) FROM clinic_entitlement) || '/' || (SELECT count(*) FROM clinic_entitlement_line) || '/' || (SELECT count(*) FROM clinic_entitlement_usage) || '/' || (SELECT count(*) FROM account_move_line)"
 }
 before="$(count)"
 [ "${before%%/*}" -gt 0 ] || die "lifecycle: the demo clinic has no entitlement"
 say "lifecycle: upgrade (entitlements/lines/usages/journal items: $before)"
-odoo_bin -d "$DB" -u clinic_packages --stop-after-init --log-level=warn
+odoo_bin -d "$DB" -u clinic_packages,clinic_packages_website --stop-after-init --log-level=warn
 after="$(count)"
 [ "$before" = "$after" ] || die "lifecycle: upgrade changed the data: $before -> $after"
 say "lifecycle: uninstall"

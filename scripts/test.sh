@@ -8,9 +8,9 @@ setup_all
 cd "$REPO_DIR"
 
 say "lint: ruff"
-"$VENV/bin/ruff" check clinic_packages tests bench
+"$VENV/bin/ruff" check clinic_packages clinic_packages_website tests bench
 say "lint: pylint-odoo"
-"$VENV/bin/pylint" --rcfile=.pylintrc clinic_packages
+"$VENV/bin/pylint" --rcfile=.pylintrc clinic_packages clinic_packages_website
 
 DB="${CLINIC_TEST_DB:-clinic_test}"
 say "fresh database $DB with clinic_packages (no demo)"
@@ -27,6 +27,16 @@ rc=$?
 set -e
 if [ "$rc" = 5 ]; then die "pytest collected no test: that is a failure here."; fi
 [ "$rc" = 0 ] || exit "$rc"
+
+# the online shop (bridge addon): website_sale changes the portal, pricelists and website of
+# a database, so its tests run on a database of their own, not on the suite's
+SHOP_DB="${CLINIC_TEST_SHOP_DB:-${DB}_shop}"
+say "fresh database $SHOP_DB with clinic_packages, clinic_packages_website, payment_demo (no demo)"
+drop_db "$SHOP_DB"
+odoo_bin -d "$SHOP_DB" -i clinic_packages,clinic_packages_website,payment_demo --without-demo=all \
+    --stop-after-init --log-level=warn
+say "pytest-odoo: the shop"
+run_pytest --odoo-database "$SHOP_DB" --odoo-http --odoo-extra "screenshots=$SHOTS" tests/test_shop.py
 
 if [ -z "${CLINIC_SKIP_LIFECYCLE:-}" ]; then
     bash "$REPO_DIR/scripts/lifecycle.sh"

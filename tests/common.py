@@ -8,10 +8,18 @@ import threading
 import time
 from datetime import timedelta
 
-from odoo import SUPERUSER_ID, Command, api, sql_db
+from odoo import SUPERUSER_ID, Command, api, fields, sql_db
 from odoo.exceptions import UserError
 from odoo.service.model import retrying
-from odoo.tests import TransactionCase, new_test_user
+from odoo.tests import TransactionCase, freeze_time, new_test_user
+
+
+def attend(event, action="arrive", **kwargs):
+    """Mark `event` (arrived, no-show, ...) on its own day at the earliest: the front desk
+    cannot count a visit before its day. The clock moves to the visit's start when it is
+    later than now, as a test would wait for it."""
+    with freeze_time(max(event.start, fields.Datetime.now())):
+        return getattr(event, f"action_clinic_{action}")(**kwargs)
 
 
 class ClinicTestMixin:
@@ -43,6 +51,7 @@ class ClinicTestMixin:
             login="clinic_practitioner",
             name="Dr. Practitioner",
             groups="clinic_packages.group_clinic_user",
+            clinic_practitioner=True,
         )
         cls.location = env["clinic.location"].create({"name": "Main Street"})
         cls.location_2 = env["clinic.location"].create({"name": "Harbour"})
@@ -165,9 +174,24 @@ class ClinicConcurrencyCase(ClinicTestMixin, TransactionCase):
             cr.commit()
             return result
 
+    def _committed_practitioner(self):
+        """A practitioner both desks can see (committed), archived after the test."""
+
+        def create(env):
+            login = f"race_practitioner_{threading.get_ident()}_{time.monotonic_ns()}"
+            return new_test_user(env, login=login, clinic_practitioner=True).id
+
+        user_id = self._committed(create)
+        self.addCleanup(
+            self._committed, lambda env: env["res.users"].browse(user_id).action_archive()
+        )
+        return user_id
+
     def _two_desks_book(self, values):
         """Desk 1 books `values` and keeps its transaction open for a second; desk 2 books
         the same meanwhile. Returns {desk: (booked|refused|crashed, event id or message)}."""
+        if "user_id" not in values:
+            values = dict(values, user_id=self._committed_practitioner())
         first_holds_lock = threading.Event()
         outcome = {}
 

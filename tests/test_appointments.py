@@ -4,7 +4,7 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import freeze_time
 
-from .common import ClinicCase
+from .common import ClinicCase, attend
 
 TODAY = "2026-03-02"  # a Monday
 
@@ -168,14 +168,14 @@ class TestBooking(ClinicCase):
     def test_arrival_consumes_and_bills_patient_pays(self):
         entitlement = self._sell_one(self.package_rehab)
         physio = self._clinic_book(at(3))
-        physio.action_clinic_arrive()
+        attend(physio, "arrive")
         self.assertEqual(physio.clinic_attendance, "arrived")
         self.assertEqual(physio.clinic_usage_id.state, "consumed")
         self.assertEqual(physio.clinic_usage_id.reason, "attended")
         self.assertEqual(physio.clinic_usage_id.user_id, self.practitioner)
         self.assertFalse(physio.clinic_invoice_id, "patient pays 0: no invoice")
         massage = self._clinic_book(at(4), service=self.massage)
-        massage.action_clinic_arrive()
+        attend(massage, "arrive")
         invoice = massage.clinic_invoice_id
         self.assertEqual(invoice.state, "draft")
         self.assertEqual(invoice.partner_id, self.patient)
@@ -187,18 +187,18 @@ class TestBooking(ClinicCase):
         self.assertEqual(entitlement.uses_used, 2)
         self.assertEqual(entitlement.uses_remaining, 8)
         with self.assertRaisesRegex(UserError, "already marked Arrived"):
-            massage.action_clinic_arrive()
+            attend(massage, "arrive")
 
     def test_arrival_without_package_bills_the_service(self):
         event = self._clinic_book(at(3), service=self.acupuncture)
         self.assertFalse(event.clinic_entitlement_id)
-        event.action_clinic_arrive()
+        attend(event, "arrive")
         self.assertEqual(event.clinic_invoice_id.amount_untaxed, 90.0)
 
     def test_package_cannot_be_removed_after_arrival(self):
         self._sell_one()
         event = self._clinic_book(at(3))
-        event.action_clinic_arrive()
+        attend(event, "arrive")
         with self.assertRaisesRegex(UserError, "cannot be changed: the visit was already counted"):
             event.clinic_entitlement_id = False
         with self.assertRaisesRegex(UserError, "cannot be deleted. Undo the arrival"):
@@ -208,7 +208,7 @@ class TestBooking(ClinicCase):
     def test_no_show_covered_counts_as_a_use(self):
         entitlement = self._sell_one()
         event = self._clinic_book(at(3))
-        event.action_clinic_no_show(cover=True)
+        attend(event, "no_show", cover=True)
         self.assertEqual(event.clinic_attendance, "no_show")
         self.assertEqual(event.clinic_usage_id.state, "consumed")
         self.assertEqual(event.clinic_usage_id.reason, "no_show")
@@ -218,7 +218,7 @@ class TestBooking(ClinicCase):
     def test_no_show_not_covered_releases_and_charges_fee(self):
         entitlement = self._sell_one()
         event = self._clinic_book(at(3))
-        event.action_clinic_no_show(cover=False)
+        attend(event, "no_show", cover=False)
         self.assertEqual(event.clinic_usage_id.state, "released")
         self.assertEqual((entitlement.uses_used, entitlement.uses_reserved), (0, 0))
         self.assertEqual(event.clinic_invoice_id.invoice_line_ids.product_id, self.no_show_fee)
@@ -226,14 +226,14 @@ class TestBooking(ClinicCase):
         # no fee configured: nothing invoiced
         self.env.company.clinic_no_show_product_id = False
         other = self._clinic_book(at(4))
-        other.action_clinic_no_show(cover=False)
+        attend(other, "no_show", cover=False)
         self.assertFalse(other.clinic_invoice_id)
 
     def test_no_show_cover_refused_when_package_excludes_no_shows(self):
         entitlement = self._sell_one(count_no_show=False)
         event = self._clinic_book(at(3))
         with self.assertRaisesRegex(UserError, "does not cover no-shows"):
-            event.action_clinic_no_show(cover=True)
+            attend(event, "no_show", cover=True)
         self.assertEqual(event.clinic_attendance, "upcoming")
         self.assertEqual(entitlement.uses_reserved, 1)
 
@@ -259,14 +259,14 @@ class TestBooking(ClinicCase):
     def test_reset_undoes_arrival_and_no_show(self):
         entitlement = self._sell_one(self.package_rehab)
         event = self._clinic_book(at(3), service=self.massage)
-        event.action_clinic_arrive()
+        attend(event, "arrive")
         invoice = event.clinic_invoice_id
         event.action_clinic_reset()
         self.assertEqual(event.clinic_attendance, "upcoming")
         self.assertEqual(event.clinic_usage_id.state, "reserved")
         self.assertFalse(invoice.exists(), "the draft visit invoice is removed")
         self.assertEqual((entitlement.uses_used, entitlement.uses_reserved), (0, 1))
-        event.action_clinic_no_show(cover=False)
+        attend(event, "no_show", cover=False)
         self.assertEqual(entitlement.uses_reserved, 0)
         event.action_clinic_reset()
         self.assertEqual(event.clinic_usage_id.state, "reserved")
@@ -277,7 +277,7 @@ class TestBooking(ClinicCase):
     def test_reset_refused_once_invoice_posted(self):
         self._sell_one(self.package_rehab)
         event = self._clinic_book(at(3), service=self.massage)
-        event.action_clinic_arrive()
+        attend(event, "arrive")
         event.clinic_invoice_id.action_post()
         with self.assertRaisesRegex(UserError, "is posted. Reverse the invoice"):
             event.action_clinic_reset()
@@ -289,7 +289,7 @@ class TestBooking(ClinicCase):
         entitlement = self._sell_one(package)
         first = self._clinic_book(at(3))
         first.action_clinic_cancel()
-        self._clinic_book(at(4)).action_clinic_arrive()
+        attend(self._clinic_book(at(4)), "arrive")
         self.assertEqual(entitlement.state, "exhausted")
         with self.assertRaisesRegex(UserError, "is used up"):
             first.action_clinic_reset()
@@ -323,7 +323,7 @@ class TestBooking(ClinicCase):
     # ------------------------------------------------------------------ series
     def test_series_beyond_uses_left_warns_uncovered_occurrences(self):
         entitlement = self._sell_one(date_expiry=date(2026, 12, 31))
-        self._clinic_book(at(2)).action_clinic_arrive()
+        attend(self._clinic_book(at(2)), "arrive")
         base = self._clinic_book(
             at(4),
             recurrency=True,
@@ -371,7 +371,7 @@ class TestBooking(ClinicCase):
         self.assertFalse(entitlement.date_start)
         event = self._clinic_book(at(9))
         self.assertFalse(entitlement.date_start, "booking alone does not start it")
-        event.action_clinic_arrive()
+        attend(event, "arrive")
         self.assertEqual(entitlement.date_start, date(2026, 3, 9))
         self.assertEqual(entitlement.date_expiry, date(2026, 9, 5))
         event.action_clinic_reset()
@@ -383,14 +383,14 @@ class TestBooking(ClinicCase):
         """8 visits: 7 attended, 1 no-show covered -> used up; a 10th booking refused."""
         entitlement = self._sell_one()
         for day in range(3, 10):
-            self._clinic_book(at(day)).action_clinic_arrive()
+            attend(self._clinic_book(at(day)), "arrive")
             self.assertEqual(entitlement.uses_used, day - 2)
         self.assertEqual(entitlement.state, "active")
         no_show = self._clinic_book(at(10))
         self.assertEqual(
             no_show.clinic_package_info, f"{entitlement.name}: 0 of 8 left after this visit"
         )
-        no_show.action_clinic_no_show(cover=True)
+        attend(no_show, "no_show", cover=True)
         self.assertEqual(entitlement.state, "exhausted")
         self.assertEqual(
             (entitlement.uses_used, entitlement.uses_reserved, entitlement.uses_remaining),

@@ -8,7 +8,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, freeze_time, new_test_user
 
-from .common import ClinicCase, ClinicConcurrencyCase
+from .common import ClinicCase, ClinicConcurrencyCase, attend
 
 TODAY = "2026-03-02"  # a Monday
 
@@ -23,6 +23,9 @@ class AuthorizationCase(ClinicCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.env.user.tz = "UTC"
+        # these tests switch "count kept and upcoming" on where they need it (the default
+        # of new companies, tested below)
+        cls.env.company.clinic_count_upcoming = False
         cls.payer = cls.env["res.partner"].create({"name": "Acme Health", "is_company": True})
         cls.payer_2 = cls.env["res.partner"].create({"name": "Beta Mutual", "is_company": True})
         # a units service: 4 units per visit, whatever its length
@@ -98,7 +101,7 @@ class TestAuthorizationStatus(AuthorizationCase):
         self.assertEqual(authorization.state, "inactive")
         authorization.inactive = False
         for day in (3, 4):
-            self._book(at(3, day)).action_clinic_arrive()
+            attend(self._book(at(3, day)), "arrive")
         self.assertEqual(
             (authorization.used, authorization.remaining, authorization.state),
             (2, 0, "exhausted"),
@@ -124,12 +127,12 @@ class TestAuthorizationStatus(AuthorizationCase):
         self.assertFalse(event.clinic_warning)
         self.assertEqual((authorization.used, authorization.scheduled), (0, 1))
         self.assertEqual(authorization.remaining, 3)  # kept only, by default
-        event.action_clinic_arrive()
+        attend(event, "arrive")
         self.assertEqual((authorization.used, authorization.scheduled), (1, 0))
         self.assertEqual(authorization.remaining, 2)
         self.assertAlmostEqual(authorization.utilization, 33.3, places=1)
         # no-shows and cancellations are never billed to a payer: they do not count
-        self._book(at(3, 4)).action_clinic_no_show(cover=False)
+        attend(self._book(at(3, 4)), "no_show", cover=False)
         self._book(at(3, 5)).action_clinic_cancel()
         self._book(at(3, 6)).action_clinic_cancel(late=True)
         archived = self._book(at(3, 9))
@@ -163,8 +166,8 @@ class TestAuthorizationStatus(AuthorizationCase):
         third.unlink()
         self._count_upcoming(False)
         self.assertEqual((authorization.state, authorization.remaining), ("active", 2))
-        first.action_clinic_arrive()
-        second.action_clinic_arrive()
+        attend(first, "arrive")
+        attend(second, "arrive")
         self.assertEqual((authorization.state, authorization.remaining), ("exhausted", 0))
         fourth = self._book(at(3, 6))
         self.assertIn("2 of 2 sessions are already kept", fourth.clinic_warning)
@@ -173,7 +176,7 @@ class TestAuthorizationStatus(AuthorizationCase):
         fixed = self._authorize(auth_type="units", allowed=100)
         event = self._book(at(3, 3), service=self.therapy)
         self.assertEqual((event.clinic_units, fixed.scheduled), (4, 4))
-        event.action_clinic_arrive()
+        attend(event, "arrive")
         self.assertEqual((fixed.used, fixed.remaining), (4, 96))
         # 15 minutes per unit: rounded to the nearest unit, halves up, never 0
         cases = [(45, 3), (50, 3), (60, 4), (22, 1), (23, 2), (5, 1), (8, 1)]
@@ -237,13 +240,14 @@ class TestAuthorizationStatus(AuthorizationCase):
 class TestAuthorizationBooking(AuthorizationCase):
     def test_onchange_picks_and_warns(self):
         authorization = self._authorize(allowed=1)
-        self._book(at(3, 3)).action_clinic_arrive()
+        attend(self._book(at(3, 3)), "arrive")
         with Form(self.env["calendar.event"]) as form:
             form.name = "Visit"
             form.start = at(3, 4)
             form.stop = at(3, 4, 11)
             form.clinic_patient_id = self.patient
             form.clinic_service_id = self.physio
+            form.user_id = self.practitioner
             self.assertFalse(form.clinic_authorization_id)
             self.assertIn(
                 "AUTH-1 is exhausted: 1 of 1 sessions are already kept", form.clinic_warning
@@ -372,12 +376,39 @@ class TestAuthorizationBooking(AuthorizationCase):
         self.assertFalse(saturday.clinic_warning or sunday.clinic_warning)
         self.assertFalse(self._book(at(3, 9)).clinic_warning, "Monday starts a new week")
         friday.unlink()
-        # kept only: upcoming visits do not fill the week, kept ones do
+        # a window is a schedule: even when only kept visits exhaust the authorization,
+        # the visits booked in the week fill it
         self._count_upcoming(False)
-        self.assertFalse(self._book(at(3, 6)).clinic_warning)
-        saturday.action_clinic_arrive()
-        sunday.action_clinic_arrive()
-        self.assertIn("2 are already kept in the week", self._book(at(3, 5)).clinic_warning)
+        self.assertIn(
+            "2 are already kept or booked in the week", self._book(at(3, 6)).clinic_warning
+        )
+
+    def test_window_counts_booked_visits_by_default(self):
+        """TheraNest's over-scheduling case: three 4-unit visits booked in a month that
+        allows 8 units warn at the third booking, before any is kept; under the block the
+        third is refused."""
+        self.env.company.clinic_count_upcoming = True
+        authorization = self._authorize(
+            auth_type="units", allowed=40, frequency="month", frequency_limit=8
+        )
+        first = self._book(at(3, 10), service=self.therapy)
+        second = self._book(at(3, 17), service=self.therapy)
+        self.assertFalse(first.clinic_warning or second.clinic_warning)
+        third = self._book(at(3, 24), service=self.therapy)
+        self.assertEqual(third.clinic_authorization_id, authorization)
+        self.assertIn(
+            "AUTH-1 allows 8 units per month: 8 are already kept or booked in March 2026",
+            third.clinic_warning,
+        )
+        third.unlink()
+        self._block()
+        with self._refused("allows 8 units per month"):
+            self._book(at(3, 24), service=self.therapy)
+        self.assertEqual(authorization.scheduled, 8)
+
+    def test_new_company_counts_kept_and_upcoming(self):
+        company = self.env["res.company"].create({"name": "New Clinic"})
+        self.assertTrue(company.clinic_count_upcoming)
 
     def test_week_window_in_the_users_timezone(self):
         self.env.user.tz = "America/New_York"
@@ -422,7 +453,7 @@ class TestAuthorizationBooking(AuthorizationCase):
         for visit in visits:
             self.assertEqual(visit.clinic_authorization_id, authorization)
             self.assertFalse(visit.clinic_warning)
-            visit.action_clinic_arrive()
+            attend(visit, "arrive")
         self.assertEqual((authorization.used, authorization.remaining), (20, 40))
         self.assertAlmostEqual(authorization.utilization, 33.3, places=1)
         self.assertEqual(
@@ -436,8 +467,8 @@ class TestAuthorizationBooking(AuthorizationCase):
         )
         self.assertEqual(
             sixth.clinic_warning,
-            "Authorization TN-20 allows 20 units per month: 20 are already kept in March 2026 "
-            "and this visit needs 4. Book it in another month, or bill the patient.",
+            "Authorization TN-20 allows 20 units per month: 20 are already kept or booked in "
+            "March 2026 and this visit needs 4. Book it in another month, or bill the patient.",
         )
         sixth.unlink()
         april = self._book(at(4, 2), service=self.therapy)
@@ -504,7 +535,7 @@ class TestAuthorizationReminders(AuthorizationCase):
         cron()
         self.assertFalse(self._reminders(authorization), "59 days and 5 left: nothing due")
         for day in (3, 4, 5):
-            self._book(at(3, day)).action_clinic_arrive()
+            attend(self._book(at(3, day)), "arrive")
         self.assertEqual(authorization.remaining, 2)
         cron()
         cron()
@@ -532,7 +563,7 @@ class TestAuthorizationReminders(AuthorizationCase):
             cron()
             self.assertEqual(len(self._reminders(authorization)), 3)
             for day in (20, 21, 22):
-                self._book(at(4, day)).action_clinic_arrive()
+                attend(self._book(at(4, day)), "arrive")
             cron()
             self.assertEqual(len(self._reminders(authorization)), 4)
 
@@ -593,6 +624,7 @@ class TestAuthorizationCompanies(AuthorizationCase):
         # booking in a company picks that company's authorization only
         event_a = self._book(at(3, 3))
         self.assertEqual(event_a.clinic_authorization_id, auth_a)
+        self.user_b.clinic_practitioner = True  # books their own visit
         env_b = self.env(user=self.user_b)
         event_b = env_b["calendar.event"].create(
             {
@@ -756,6 +788,7 @@ class TestAuthorizationQueries(AuthorizationCase):
             [
                 {
                     "name": "Past visit",
+                    "user_id": cls.practitioner.id,
                     "start": start + timedelta(days=i),
                     "stop": start + timedelta(days=i, minutes=45),
                     "clinic_patient_id": cls.regular.id,
@@ -791,5 +824,6 @@ class TestAuthorizationQueries(AuthorizationCase):
 
 
 # queries to book a visit with package redemption and an authorization (3 kinds of frequency
-# window to check), whatever the history: measured 41
-AUTHORIZATION_BOOKING_QUERIES = 41
+# window to check), the patient and practitioner invited, whatever the history: measured 60
+# (a stock meeting with the same two attendees: 34)
+AUTHORIZATION_BOOKING_QUERIES = 60

@@ -7,6 +7,7 @@ from datetime import date
 
 from odoo.tests import freeze_time
 
+from .common import attend
 from .test_authorizations import TODAY, AuthorizationCase, at
 
 
@@ -45,7 +46,7 @@ class TestCoverage(AuthorizationCase):
         self.assertIn("pays the visit (the patient pays $\xa015.00)", trace[2])
         self.assertEqual(trace[3], "The patient is billed $\xa015.00 at arrival.")
         # arrival: both count it, the patient is invoiced the copay only
-        visit.action_clinic_arrive()
+        attend(visit, "arrive")
         self.assertEqual((primary.used, primary.scheduled), (1, 0))
         self.assertEqual(package.uses_used, 1)
         self.assertEqual(visit.clinic_invoice_id.amount_total, 15.0)
@@ -82,7 +83,7 @@ class TestCoverage(AuthorizationCase):
         self.assertEqual(len(trace), 2, trace)
         self.assertIn("9 of 10 sessions left after this visit", trace[0])
         self.assertEqual(trace[1], "The patient is billed $\xa0200.00 at arrival.")
-        visit.action_clinic_arrive()
+        attend(visit, "arrive")
         self.assertEqual(authorization.used, 1)
         self.assertEqual(visit.clinic_invoice_id.amount_total, 200.0)
 
@@ -91,7 +92,7 @@ class TestCoverage(AuthorizationCase):
         expired.date_expiry = date(2026, 3, 3)
         used_up = self._copay_package()
         for day in range(2, 6):
-            self._book(at(3, day), clinic_entitlement_id=used_up.id).action_clinic_arrive()
+            attend(self._book(at(3, day), clinic_entitlement_id=used_up.id))
         pending = self._authorize(name="PEND-1", pending=True)
         other_service = self._authorize(
             name="MASS-1", service_product_ids=[(6, 0, self.massage.ids)]

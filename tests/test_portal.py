@@ -10,7 +10,7 @@ from odoo import Command, fields
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, new_test_user
 
-from .common import ClinicCase, ClinicTestMixin
+from .common import ClinicCase, ClinicTestMixin, attend
 
 
 class PortalDataMixin:
@@ -49,7 +49,7 @@ class PortalDataMixin:
                 "partner_ids": [Command.clear()],
             }
         )
-        visit.action_clinic_arrive()
+        attend(visit, "arrive")
         cls.maria_usage = visit.clinic_usage_id
 
     @classmethod

@@ -7,6 +7,7 @@ The HTTP tests need pytest-odoo's `--odoo-http`; without it HttpCase is skipped.
 """
 
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 import pytz
 from lxml import html
@@ -14,8 +15,9 @@ from lxml import html
 from odoo import Command
 from odoo.tests import HttpCase
 
-from .common import ClinicTestMixin
+from .common import ClinicTestMixin, attend
 from .test_portal import PortalDataMixin
+from .test_statement_pdf import closed_url
 
 TZ = "Asia/Tokyo"  # UTC+9 all year: no daylight saving time to reckon with
 
@@ -58,7 +60,8 @@ class TestPortalUpcoming(PortalDataMixin, ClinicTestMixin, HttpCase):
             entitlement=cls.maria_package,
         )
         cls.maria_cancelled.action_clinic_cancel()
-        # James's: an upcoming visit on his package
+        # James's: an upcoming visit on his package, with the manager who also sees patients
+        cls.manager.clinic_practitioner = True
         cls.james_next = cls._clinic_visit(
             (day + timedelta(days=3)).replace(hour=4, minute=50),
             cls.patient_2,
@@ -116,6 +119,23 @@ class TestPortalUpcoming(PortalDataMixin, ClinicTestMixin, HttpCase):
         for expected in ("Acupuncture", "Harbour", "No package"):
             self.assertIn(expected, later)
 
+    def test_patient_portal_tour(self):
+        """In a real browser: the patient finds the upcoming visits and downloads the
+        package statement as a PDF (rendered by wkhtmltopdf, as in production: Odoo's tests
+        otherwise render reports as HTML)."""
+        if self.env["ir.actions.report"].get_wkhtmltopdf_state() != "ok":
+            self.skipTest("wkhtmltopdf is not installed")
+        # wkhtmltopdf would wait for this test's cursor to fetch the style sheets
+        self.env["ir.config_parameter"].sudo().set_param("report.url", closed_url())
+        Report = type(self.env["ir.actions.report"])
+        render = Report._render_qweb_pdf
+
+        def render_pdf(report, *args, **kwargs):
+            return render(report.with_context(force_report_rendering=True), *args, **kwargs)
+
+        with patch.object(Report, "_render_qweb_pdf", render_pdf):
+            self.start_tour("/my", "clinic_portal_upcoming_statement", login="maria_portal")
+
     def test_not_another_patients_visits(self):
         page, rows = self._upcoming_rows("maria_portal")
         self.assertNotIn(self.james_package.name, page)
@@ -138,7 +158,7 @@ class TestPortalUpcoming(PortalDataMixin, ClinicTestMixin, HttpCase):
         # the arrived visit of 3 days ago is a past visit, not an upcoming one
         self.assertNotIn(local(self.maria_usage.event_id.start), listed)
         # once marked arrived, the next visit leaves the list too
-        self.maria_next.action_clinic_arrive()
+        attend(self.maria_next, "arrive")
         __, rows = self._upcoming_rows("maria_portal")
         self.assertEqual(len(rows), 1, rows)
         self.assertIn("Acupuncture", rows[0])

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from odoo import Command
 from odoo.tests import freeze_time, new_test_user
 
-from .common import ClinicCase
+from .common import ClinicCase, attend
 from .test_money import TODAY, MoneyCase, at
 
 
@@ -36,6 +36,7 @@ class ReportCase(MoneyCase):
             login="clinic_practitioner_2",
             name="Dr. Second",
             groups="clinic_packages.group_clinic_user",
+            clinic_practitioner=True,
         )
         self.package_trio = self._clinic_package("3 Physio", 100.0, [(self.physio, 3, 0.0)])
         self.package_single = self._clinic_package(
@@ -106,9 +107,9 @@ class ReportCase(MoneyCase):
             clinic_location_id=(location or self.location).id,
         )
         if no_show:
-            event.action_clinic_no_show(cover=True)
+            attend(event, "no_show", cover=True)
         else:
-            event.action_clinic_arrive()
+            attend(event, "arrive")
         return event
 
     def _prepayment(self, partner, amount, entitlement=None, **values):
@@ -477,6 +478,7 @@ class TestAuthorizationReport(ClinicCase):
     @freeze_time(TODAY)
     def test_utilization_per_authorization(self):
         self.env.user.tz = "UTC"
+        self.env.company.clinic_count_upcoming = False  # remaining = approved - kept
         payer = self.env["res.partner"].create({"name": "Acme Health", "is_company": True})
         patient = self.env["res.partner"].create({"name": "Ana Silva"})
         Authorization = self.env["clinic.authorization"]
@@ -500,10 +502,10 @@ class TestAuthorizationReport(ClinicCase):
                 "allowed": 4,
             }
         )
-        self._clinic_book(at(3), patient=patient).action_clinic_arrive()
+        attend(self._clinic_book(at(3), patient=patient))
         self._clinic_book(at(4), patient=patient)
         for day in (3, 4):
-            self._clinic_book(at(day), patient=self.patient_2).action_clinic_arrive()
+            attend(self._clinic_book(at(day), patient=self.patient_2))
         Report = self.env["clinic.report.authorization"]
         self.assertRecordValues(
             Report.search([], order="name"),

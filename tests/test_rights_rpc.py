@@ -66,7 +66,7 @@ class RightsCase(ClinicTestMixin, HttpCase):
         cls.line = cls.entitlement.line_ids
         # one visit booked, one arrived
         cls.booked = cls._visit(VISIT)
-        cls.arrived = cls._visit(VISIT - timedelta(days=7))
+        cls.arrived = cls._visit(VISIT - timedelta(days=14))  # today: counted on its day
         cls.arrived.action_clinic_arrive()
         # a refunded package and a cancelled one
         cls.refunded = cls._sold(cls.package_physio8)
@@ -307,8 +307,8 @@ class TestFrontDeskCannotBypassActions(RightsCase):
             "create",
             {
                 "name": "Visit",
-                "start": at(7, 10),
-                "stop": at(7, 10, 45),
+                "start": at(-14, 10),
+                "stop": at(-14, 10, 45),
                 "clinic_patient_id": self.patient.id,
                 "clinic_service_id": self.physio.id,
                 "user_id": self.practitioner.id,
@@ -385,6 +385,7 @@ class TestFrontDeskCannotBypassActions(RightsCase):
                 "stop": at(9, 10, 45),
                 "clinic_patient_id": self.patient.id,
                 "clinic_service_id": self.physio.id,
+                "user_id": self.practitioner.id,
             },
             context={"default_clinic_attendance": "arrived", "default_clinic_usage_id": False},
         )
@@ -569,6 +570,7 @@ class TestBadInput(RightsCase):
             "start": at(3, 10),
             "stop": at(3, 10, 45),
             "clinic_patient_id": self.patient_2.id,
+            "user_id": self.practitioner.id,
         }
         for values, match in (
             ({"clinic_service_id": self.package_physio8.id}, "is a package"),
@@ -611,6 +613,7 @@ class TestBadInput(RightsCase):
 
     def test_zero_unit_visit_cannot_slip_past_the_block(self):
         self.company.clinic_block_unauthorized = True
+        self.company.clinic_count_upcoming = False  # the booked visit alone exhausts nothing
         units = self.env["clinic.authorization"].create(
             {
                 "name": "AUTH-U",
@@ -640,6 +643,7 @@ class TestBadInput(RightsCase):
                 "clinic_patient_id": self.patient_2.id,
                 "clinic_service_id": self.physio.id,
                 "clinic_authorization_id": units.id,
+                "user_id": self.practitioner.id,
                 "clinic_units": 0,
             },
             code=WARNING,
@@ -689,3 +693,35 @@ class TestBadInput(RightsCase):
             code=WARNING,
             match="only the patient's own credits",
         )
+
+    def test_front_desk_rules_hold_over_rpc(self):
+        """The organizer of a clinic visit is a practitioner and nothing is counted before
+        its day, whoever calls: the same refusals as in the form, nothing written."""
+        desk = self.practitioner
+        visit = {
+            "start": at(1, 10),
+            "stop": at(1, 10, 45),
+            "clinic_patient_id": self.patient.id,
+            "clinic_service_id": self.physio.id,
+        }
+        self.refused(
+            desk,
+            "calendar.event",
+            "create",
+            dict(visit, user_id=self.salesman.id),
+            code=WARNING,
+            match="is not a practitioner",
+        )
+        self.refused(
+            desk,
+            "calendar.event",
+            "action_clinic_arrive",
+            self.booked.ids,
+            code=WARNING,
+            match="before its day",
+        )
+        event_id = self.rpc(desk, "calendar.event", "create", visit)
+        event = self.env["calendar.event"].browse(event_id)
+        self.assertEqual(event.user_id, self.practitioner)
+        self.assertEqual(event.partner_ids, self.patient | self.practitioner.partner_id)
+        self.assertEqual(event.clinic_usage_id.user_id, self.practitioner)

@@ -15,11 +15,11 @@ from unittest.mock import patch
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, fields
-from odoo.tests import HttpCase
+from odoo.tests import HttpCase, new_test_user
 from odoo.tests.common import ChromeBrowser, get_db_name
 from odoo.tools import config
 
-from .common import ClinicTestMixin
+from .common import ClinicTestMixin, attend
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 SCREENSHOT_SIGNAL = "clinic-screenshot "
@@ -62,7 +62,9 @@ class TestFrontDeskTours(ClinicTourCase):
         self.assertEqual(visit.clinic_entitlement_id, entitlement)
         self.assertEqual(visit.clinic_attendance, "arrived")
         self.assertEqual(visit.clinic_usage_id.state, "consumed")
-        self.assertEqual(visit.clinic_usage_id.user_id, self.receptionist)
+        # the practitioner chosen is credited, not the receptionist who booked
+        self.assertEqual(visit.user_id, self.practitioner)
+        self.assertEqual(visit.clinic_usage_id.user_id, self.practitioner)
         self.assertEqual(
             (entitlement.uses_used, entitlement.uses_reserved, entitlement.uses_remaining),
             (1, 0, 7),
@@ -92,7 +94,7 @@ class TestFrontDeskTours(ClinicTourCase):
         invoice.action_post()
         entitlement = order.clinic_entitlement_ids
         visit = self._clinic_book(datetime.now().replace(microsecond=0) - timedelta(hours=2))
-        visit.action_clinic_arrive()
+        attend(visit, "arrive")
         self.assertEqual(entitlement.uses_used, 1)
         self.start_tour(
             f"/odoo/action-clinic_packages.clinic_entitlement_action/{entitlement.id}",
@@ -171,7 +173,7 @@ class TestScreens(ClinicTourCase):
                 }
             )
             if arrive:
-                event.action_clinic_arrive()
+                attend(event, "arrive")
             return event
 
         for days in (-38, -31, -24, -17, -10):
@@ -270,7 +272,36 @@ class TestScreens(ClinicTourCase):
                 self.start_tour(url, tour, login=login)
         return taken
 
+    def _screen_week(self):
+        """A front desk's week: visits of two practitioners, today and the next days."""
+        second = new_test_user(
+            self.env,
+            login="clinic_practitioner_2",
+            name="Dr. Second",
+            groups="clinic_packages.group_clinic_user",
+            clinic_practitioner=True,
+        )
+        omar = self.env["res.partner"].create({"name": "Omar Haddad"})
+        today = datetime.combine(fields.Date.today(), datetime.min.time())
+        for days, hour, user, patient, service in (
+            (0, 9, self.practitioner, self.patient_2, self.physio),
+            (0, 11, second, omar, self.massage),
+            (0, 14, second, omar, self.physio),
+            (1, 10, self.practitioner, omar, self.physio),
+            (2, 15, second, self.patient_2, self.massage),
+        ):
+            start = today + timedelta(days=days, hours=hour)
+            self._clinic_book(
+                start,
+                service=service,
+                patient=patient,
+                user=user,
+                name="",
+                stop=start + timedelta(minutes=45),
+            )
+
     def test_screens(self):
+        self._screen_week()
         visits = "/odoo/action-clinic_packages.clinic_visit_action"
         packages = "/odoo/action-clinic_packages.clinic_entitlement_action"
         products = "/odoo/action-clinic_packages.clinic_package_product_action"
@@ -289,6 +320,12 @@ class TestScreens(ClinicTourCase):
                     front_desk,
                 ),
                 (f"{visits}/{self.late_visit.id}", "clinic_screen_appointment", front_desk),
+                (visits, "clinic_screen_calendar", front_desk),
+                (
+                    "/odoo/action-clinic_packages.clinic_day_sheet_action",
+                    "clinic_screen_day_sheet",
+                    front_desk,
+                ),
                 (
                     "/odoo/action-clinic_packages.clinic_report_dashboard_action",
                     "clinic_screen_dashboard",
@@ -300,7 +337,9 @@ class TestScreens(ClinicTourCase):
             sorted(taken),
             [
                 "appointment_form",
+                "appointments_calendar",
                 "dashboard",
+                "day_sheet",
                 "entitlement_form",
                 "patient_packages",
                 "product_package_tab",

@@ -5,15 +5,19 @@ from . import (
     account_move,
     account_move_line,
     account_payment,
+    calendar_attendee,
     calendar_event,
     calendar_event_billing,
     calendar_event_coverage,
+    calendar_event_front_desk,
     clinic_authorization,
     clinic_authorization_coverage,
     clinic_entitlement,
     clinic_entitlement_accounting,
+    clinic_entitlement_booking,
     clinic_entitlement_breakage,
     clinic_entitlement_coverage,
+    clinic_entitlement_import,
     clinic_entitlement_line,
     clinic_entitlement_usage,
     clinic_location,
@@ -23,6 +27,10 @@ from . import (
     res_company,
     res_config_settings,
     res_partner,
+    res_users,
     sale_order,
     sale_order_line,
 )
+
+# imports clinic_entitlement_booking: after clinic.entitlement is defined
+from . import calendar_event_portal  # isort: skip

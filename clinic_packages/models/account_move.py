@@ -20,6 +20,7 @@ class AccountMove(models.Model):
             ("recognition", "Revenue recognition"),
             ("breakage", "Breakage"),
             ("refund", "Package refund"),
+            ("opening", "Opening balance (import)"),
         ],
         string="Package Entry",
         readonly=True,

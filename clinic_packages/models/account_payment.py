@@ -17,6 +17,14 @@ class AccountPayment(models.Model):
         help="This payment is the prepayment of that package: it stays the patient's "
         "unapplied credit and pays the package's visit invoices as they are posted.",
     )
+    clinic_import_reference = fields.Char(
+        string="Imported Credit Reference",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The prepaid balance's reference in the system it was imported from: importing "
+        "a file again updates the payment with this reference.",
+    )
 
     @api.constrains("clinic_entitlement_id", "partner_id", "payment_type")
     def _check_clinic_entitlement(self):

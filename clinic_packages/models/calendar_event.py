@@ -207,6 +207,7 @@ class CalendarEvent(models.Model):
             }
             for vals in vals_list:
                 self._clinic_check_input(dict(defaults, **vals))
+        self._clinic_prepare_visit_vals(vals_list)
         for vals in vals_list:
             # a patient and a service with no package chosen: pick the usable one
             if (
@@ -252,7 +253,12 @@ class CalendarEvent(models.Model):
                     )
         if "clinic_entitlement_id" in vals and "clinic_coverage_note" not in vals:
             vals = dict(vals, clinic_coverage_note=False)
+        previous = {}
+        if {"clinic_patient_id", "user_id"}.intersection(vals):
+            previous = {e.id: e.clinic_patient_id | e.user_id.partner_id for e in self}
         res = super().write(vals)
+        if previous:
+            trusted(self)._clinic_sync_attendees(previous)
         if RESERVATION_FIELDS.intersection(vals) and not is_sync_deferred(self.env):
             trusted(
                 self.filtered(lambda e: e.clinic_entitlement_id or e.clinic_usage_id)
@@ -380,7 +386,7 @@ class CalendarEvent(models.Model):
                         attendance=event._clinic_attendance_label(),
                     )
                 )
-        trusted(self.clinic_usage_id)._action_release()
+        trusted(self.clinic_usage_id)._action_release("visit_removed")
 
     # ------------------------------------------------------------------ reservation
     def _clinic_sync_reservation(self, soft=False):
@@ -497,6 +503,7 @@ class CalendarEvent(models.Model):
         """The patient arrived: the package use is consumed and the visit billed."""
         self = self._clinic_begin(self.env._("arrived"))
         self._clinic_check_upcoming(self.env._("arrived"))
+        self._clinic_check_not_future(self.env._("arrived"))
         for event in self:
             if event.clinic_entitlement_id:
                 event._clinic_consume("attended")
@@ -509,6 +516,7 @@ class CalendarEvent(models.Model):
         like an arrival); otherwise the use is released and the no-show fee invoiced."""
         self = self._clinic_begin(self.env._("a no-show"))
         self._clinic_check_upcoming(self.env._("a no-show"))
+        self._clinic_check_not_future(self.env._("a no-show"))
         for event in self:
             entitlement = event.clinic_entitlement_id
             if cover and entitlement:
@@ -524,7 +532,7 @@ class CalendarEvent(models.Model):
                 event.clinic_attendance = "no_show"
                 event._clinic_bill_visit()
             else:
-                event.clinic_usage_id._action_release()
+                event.clinic_usage_id._action_release("no_show_fee")
                 event.clinic_attendance = "no_show"
                 event._clinic_bill_no_show_fee()
         return True
@@ -543,7 +551,7 @@ class CalendarEvent(models.Model):
             if late and entitlement and entitlement.count_late_cancel:
                 event._clinic_consume("late_cancel")
             else:
-                event.clinic_usage_id._action_release()
+                event.clinic_usage_id._action_release("cancelled")
             event.clinic_attendance = "late_cancel" if late else "cancelled"
         return True
 

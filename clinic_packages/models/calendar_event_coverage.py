@@ -27,11 +27,20 @@ VISIT_COVERAGE_FIELDS = (
 class CalendarEvent(models.Model):
     _inherit = "calendar.event"  # pylint: disable=consider-merging-classes-inherited
 
-    @api.depends("clinic_entitlement_id", "clinic_service_id", "clinic_usage_id.state")
+    @api.depends(
+        "clinic_entitlement_id",
+        "clinic_service_id",
+        "clinic_attendance",
+        "clinic_usage_id.state",
+        "clinic_entitlement_id.state",
+        "clinic_entitlement_id.line_ids.remaining",
+    )
     def _compute_clinic_package_info(self):
         for event in self:
             entitlement = event.clinic_entitlement_id
-            event.clinic_package_info = entitlement and entitlement._clinic_left_label(event)
+            event.clinic_package_info = (
+                entitlement._clinic_left_label(event) if entitlement else False
+            )
 
     @api.depends(
         "clinic_authorization_id",
@@ -43,8 +52,8 @@ class CalendarEvent(models.Model):
     def _compute_clinic_authorization_info(self):
         for event in self:
             authorization = event.clinic_authorization_id
-            event.clinic_authorization_info = authorization and authorization._clinic_left_label(
-                event
+            event.clinic_authorization_info = (
+                authorization._clinic_left_label(event) if authorization else False
             )
 
     @api.depends(*VISIT_COVERAGE_FIELDS, "clinic_coverage_note")

@@ -167,6 +167,28 @@ class ClinicAuthorization(models.Model):
         help="Used as a percentage of approved.",
     )
     note = fields.Text(string="Notes")
+    # brought from another system by Clinic > Configuration > Import (clinic.import)
+    used_before = fields.Integer(
+        string="Kept Before Import",
+        readonly=True,
+        copy=False,
+        help="Sessions or units kept in the system the authorization was imported from: "
+        "counted as kept (part of Used).",
+    )
+    imported = fields.Boolean(readonly=True, copy=False)
+    converted = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="Imported with missing data completed by the conversion rules: start = the "
+        "import date, end = 12 months later, services = all. Review its dates and services.",
+    )
+    import_reference = fields.Char(
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The authorization's reference in the system it was imported from: importing a "
+        "file again updates the authorization with this reference.",
+    )
 
     _sql_constraints = [
         ("allowed_check", "CHECK(allowed >= 0)", "The approved amount cannot be negative."),
@@ -175,11 +197,22 @@ class ClinicAuthorization(models.Model):
             "CHECK(frequency_limit >= 0)",
             "The limit per day, week or month cannot be negative.",
         ),
+        (
+            "used_before_check",
+            "CHECK(used_before >= 0)",
+            "What was kept before the import cannot be negative.",
+        ),
+        (
+            "import_reference_uniq",
+            "unique(company_id, import_reference)",
+            "Another authorization was imported with this reference.",
+        ),
     ]
 
     # ------------------------------------------------------------------ computes
     @api.depends(
         "auth_type",
+        "used_before",
         "event_ids.clinic_attendance",
         "event_ids.clinic_units",
         "event_ids.active",
@@ -310,10 +343,12 @@ class ClinicAuthorization(models.Model):
                 )
 
     # ------------------------------------------------------------------ counting
-    def _clinic_amounts(self, domain=()):
+    def _clinic_amounts(self, domain=(), before_import=True):
         """{authorization id: (kept, upcoming)} of these authorizations, summed over their
         visits matching `domain`: a visit counts 1 on a sessions authorization and its units
-        on a units one. One query, whatever the number of visits."""
+        on a units one. One query, whatever the number of visits. `before_import`: what was
+        kept before an import counts as kept (over the whole period: not in a day, week or
+        month window, whose visits it does not date)."""
         types = {authorization._origin.id: authorization.auth_type for authorization in self}
         groups = (
             self.env["calendar.event"]
@@ -341,6 +376,10 @@ class ClinicAuthorization(models.Model):
             else:
                 upcoming += amount
             amounts[authorization.id] = (kept, upcoming)
+        if before_import:
+            for authorization in self.filtered("used_before"):
+                kept, upcoming = amounts.get(authorization._origin.id, (0, 0))
+                amounts[authorization._origin.id] = (kept + authorization.used_before, upcoming)
         return amounts
 
     def _clinic_counted(self, kept, upcoming):

@@ -182,7 +182,8 @@ class ClinicAuthorization(models.Model):
         for group in limited.grouped("frequency").values():
             first, last = group[0]._clinic_window(visit_date)
             windows = group._clinic_amounts(
-                expression.AND([others, self._clinic_visit_dates_domain(first, last)])
+                expression.AND([others, self._clinic_visit_dates_domain(first, last)]),
+                before_import=False,
             )
             for authorization in group:
                 amounts[authorization.id]["window"] = windows.get(authorization.id, (0, 0))
@@ -283,7 +284,8 @@ class ClinicAuthorization(models.Model):
             )
         limit = self.frequency_limit
         if self.frequency != "period" and limit:
-            counted = self._clinic_counted(*amounts[self.id]["window"])
+            # a window holds what is booked in it too: its limit is a schedule
+            counted = sum(amounts[self.id]["window"])
             if counted + need > limit:
                 visit_date = visit._clinic_visit_date()
                 return self.env._(
@@ -295,7 +297,7 @@ class ClinicAuthorization(models.Model):
                     unit=unit,
                     per=self._clinic_frequency_label(),
                     counted=counted,
-                    how=how,
+                    how=self.env._("kept or booked"),
                     window=self._clinic_window_label(visit_date),
                     need=need,
                     period={

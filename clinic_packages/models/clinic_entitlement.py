@@ -3,6 +3,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
+from odoo.tools.misc import format_amount
 
 from .calendar_event import defer_sync
 from .clinic_guard import GROUP_MANAGER, GROUP_USER, is_trusted
@@ -142,6 +143,20 @@ class ClinicEntitlement(models.Model):
         help="What the patient pays for this package, taxes included.",
     )
     amount_untaxed = fields.Monetary(string="Price (untaxed)", currency_field="currency_id")
+    # brought from another system by Clinic > Configuration > Import (clinic.import)
+    imported = fields.Boolean(
+        readonly=True,
+        copy=False,
+        help="Brought from another system by an import: its uses consumed there are counted "
+        "as used before, its value not yet delivered came with an opening entry.",
+    )
+    import_reference = fields.Char(
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The package's reference in the system it was imported from: importing a file "
+        "again updates the package with this reference.",
+    )
     unit_value = fields.Monetary(
         string="Value per Use",
         currency_field="currency_id",
@@ -163,6 +178,11 @@ class ClinicEntitlement(models.Model):
             "dates_check",
             "CHECK(date_expiry IS NULL OR date_start IS NULL OR date_expiry >= date_start)",
             "A package cannot expire before it starts.",
+        ),
+        (
+            "import_reference_uniq",
+            "unique(company_id, import_reference)",
+            "Another package was imported with this reference.",
         ),
     ]
 
@@ -440,7 +460,7 @@ class ClinicEntitlement(models.Model):
                 document = self._clinic_refund_prepayment(amount)
             else:
                 document = self._clinic_refund_invoice(amount)
-        self.usage_ids.filtered(lambda u: u.state == "reserved")._action_release()
+        self.usage_ids.filtered(lambda u: u.state == "reserved")._action_release("package_closed")
         upcoming = self.env["calendar.event"].search(
             [("clinic_entitlement_id", "=", self.id), ("clinic_attendance", "=", "upcoming")]
         )
@@ -458,11 +478,16 @@ class ClinicEntitlement(models.Model):
         self._clinic_post_breakage(
             self.env._("Refund of package %(name)s", name=self.name), allow_negative=True
         )
+        formatted = format_amount(self.env, amount, self.currency_id)
         self.message_post(
             body=self.env._(
-                "Refunded %(amount)s %(currency)s; the package can no longer be used.",
-                amount=amount,
-                currency=self.currency_id.name,
+                "Paid back %(amount)s of the prepayment; the package can no longer be used.",
+                amount=formatted,
+            )
+            if self.billing_mode == "prepaid_credit"
+            else self.env._(
+                "Refunded %(amount)s (taxes included); the package can no longer be used.",
+                amount=formatted,
             )
         )
         return document
@@ -523,7 +548,7 @@ class ClinicEntitlement(models.Model):
                         count=len(consumed),
                     )
                 )
-        self.usage_ids.filtered(lambda u: u.state == "reserved")._action_release()
+        self.usage_ids.filtered(lambda u: u.state == "reserved")._action_release("package_closed")
         self.write({"state": "cancelled"})
         return True
 

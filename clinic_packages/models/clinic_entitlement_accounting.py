@@ -3,6 +3,7 @@ refund documents (README, "Money, in Odoo accounting")."""
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools.misc import format_amount
 
 
 class ClinicEntitlement(models.Model):
@@ -28,10 +29,26 @@ class ClinicEntitlement(models.Model):
     )
     move_count = fields.Integer(string="Entries", compute="_compute_move_count")
     amount_billed = fields.Monetary(
-        string="Collected",
+        string="Billed (untaxed)",
         currency_field="currency_id",
         compute="_compute_money",
-        help="Untaxed: the package's share of its posted invoice, or its prepayments.",
+        help="Untaxed: the package's share of its posted invoice (prepaid credit: its "
+        "prepayments). Billed is not paid: see Paid.",
+    )
+    amount_billed_total = fields.Monetary(
+        string="Billed (taxes included)",
+        currency_field="currency_id",
+        compute="_compute_patient_money",
+        help="What the patient was charged for this package, taxes included: its share of "
+        "its posted invoice (prepaid credit: its prepayments). The most a refund gives back.",
+    )
+    amount_paid = fields.Monetary(
+        string="Paid",
+        currency_field="currency_id",
+        compute="_compute_patient_money",
+        help="What the patient has paid for this package so far, taxes included: its share "
+        "of the payments reconciled with its invoice (a credit note is not a payment; "
+        "prepaid credit: its prepayments).",
     )
     amount_recognised = fields.Monetary(
         string="Recognised", currency_field="currency_id", compute="_compute_money"
@@ -74,6 +91,15 @@ class ClinicEntitlement(models.Model):
             entitlement.amount_refunded = money["refunded"]
             entitlement.amount_breakage = money["breakage"]
             entitlement.deferred_balance = money["unearned"]
+
+    @api.depends("move_ids.state", "payment_ids.state", "sale_line_id.invoice_lines")
+    def _compute_patient_money(self):
+        for entitlement in self:
+            if not entitlement.id:
+                entitlement.amount_billed_total = entitlement.amount_paid = 0.0
+                continue
+            entitlement.amount_billed_total = entitlement._clinic_collected_total()
+            entitlement.amount_paid = entitlement._clinic_paid_total()
 
     # -------------------------------------------------------------------------
     # BUSINESS METHODS
@@ -410,13 +436,12 @@ class ClinicEntitlement(models.Model):
 
     # refund documents --------------------------------------------------------
     def _clinic_collected_total(self):
-        """What the patient was billed for this package, taxes included."""
+        """What the patient was billed for this package, taxes included (paid or not; prepaid
+        credit: the prepayments): the most a refund can give back."""
         self.ensure_one()
         if self.billing_mode == "prepaid_credit":
             return self._clinic_money()["billed"]
-        lines = self.sale_line_id.sudo().invoice_lines.filtered(
-            lambda line: line.parent_state == "posted" and not line.move_id.clinic_entitlement_id
-        )
+        lines = self._clinic_invoice_lines()
         signed = sum(
             line.price_total * (-1 if line.move_id.move_type == "out_refund" else 1)
             for line in lines
@@ -424,34 +449,85 @@ class ClinicEntitlement(models.Model):
         shares = max(int(self.sale_line_id.product_uom_qty), 1)
         return self.currency_id.round(signed / shares)
 
+    def _clinic_invoice_lines(self):
+        """The posted lines of the package's sale line on invoices and credit notes other than
+        the package's own (a refund's credit note is the package's)."""
+        self.ensure_one()
+        return self.sale_line_id.sudo().invoice_lines.filtered(
+            lambda line: line.parent_state == "posted" and not line.move_id.clinic_entitlement_id
+        )
+
+    def _clinic_paid_total(self):
+        """What the patient paid for this package, taxes included: its share of the payments
+        reconciled with its invoices (credit notes settling them are not payments; prepaid
+        credit: the prepayments)."""
+        self.ensure_one()
+        if self.billing_mode == "prepaid_credit":
+            return self._clinic_money()["billed"]
+        lines = self._clinic_invoice_lines()
+        paid = 0.0
+        for invoice in lines.move_id.filtered(lambda m: m.move_type == "out_invoice"):
+            if invoice.currency_id.is_zero(invoice.amount_total):
+                continue
+            partials = invoice._get_reconciled_invoices_partials()[0]
+            received = sum(
+                amount
+                for __, amount, counterpart in partials
+                if counterpart.move_id.move_type not in ("out_refund", "out_invoice")
+            )
+            own = sum((lines & invoice.invoice_line_ids).mapped("price_total"))
+            paid += received * own / invoice.amount_total
+        shares = max(int(self.sale_line_id.sudo().product_uom_qty), 1)
+        return self.currency_id.round(paid / shares)
+
     def _clinic_check_refund_amount(self, amount):
         self.ensure_one()
-        collected = self._clinic_collected_total()
+        billed = self._clinic_collected_total()
         if (
             self.currency_id.compare_amounts(amount, 0.0) < 0
-            or self.currency_id.compare_amounts(amount, collected) > 0
+            or self.currency_id.compare_amounts(amount, billed) > 0
         ):
             raise UserError(
                 self.env._(
-                    "Package %(name)s: a refund must be between 0 and %(collected)s, the amount "
-                    "collected for it (asked: %(amount)s).",
+                    "Package %(name)s: a refund must be between 0 and %(billed)s, what was "
+                    "billed for it, taxes included (asked: %(amount)s).",
                     name=self.name,
-                    collected=collected,
-                    amount=amount,
+                    billed=format_amount(self.env, billed, self.currency_id),
+                    amount=format_amount(self.env, amount, self.currency_id),
                 )
             )
+
+    def _clinic_refund_price(self, amount):
+        """The unit price of the credit note refunding `amount` (taxes included): the amount
+        itself under taxes included in the price, else its untaxed share."""
+        self.ensure_one()
+        taxes = self.sale_line_id.sudo().tax_id
+        if taxes and all(taxes.mapped("price_include")):
+            return amount
+        if self.amount_total:
+            return self.currency_id.round(amount * self.amount_untaxed / self.amount_total)
+        return amount
+
+    def _clinic_refund_untaxed(self, amount):
+        """The untaxed part of a refund of `amount` (taxes included): what the package's
+        Refunded (untaxed) grows by. A prepayment paid back carries no tax."""
+        self.ensure_one()
+        if self.billing_mode == "prepaid_credit":
+            return amount
+        taxes = self.sale_line_id.sudo().tax_id
+        price = self._clinic_refund_price(amount)
+        if not taxes:
+            return price
+        return taxes.compute_all(
+            price, currency=self.currency_id, product=self.product_id, partner=self.partner_id
+        )["total_excluded"]
 
     def _prepare_refund_credit_note_vals(self, amount, invoice):
         """Values of the credit note refunding `amount` (taxes included) against the package
         invoice `invoice`: the package's taxes, its untaxed share of the amount."""
         self.ensure_one()
         taxes = self.sale_line_id.sudo().tax_id
-        if taxes and all(taxes.mapped("price_include")):
-            price = amount
-        elif self.amount_total:
-            price = self.currency_id.round(amount * self.amount_untaxed / self.amount_total)
-        else:
-            price = amount
+        price = self._clinic_refund_price(amount)
         return {
             "move_type": "out_refund",
             "partner_id": (invoice.partner_id or self.partner_id).id,

@@ -13,18 +13,14 @@ from odoo.tools import format_amount
 
 
 class ClinicEntitlement(models.Model):
-    _inherit = "clinic.entitlement"
+    _inherit = "clinic.entitlement"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
-    def _clinic_find_for_visit(self, visit):
-        """The patient's usable package for `visit`: active, not expired on the visit
-        date, uses left for the service, valid with the practitioner and location; the
-        soonest-expiring first. One query, whatever the patient's history."""
-        visit.ensure_one()
-        if not (visit.clinic_patient_id and visit.clinic_service_id):
-            return self.browse()
+    def _clinic_usable_domain(self, visit):
+        """Packages that can pay for `visit`: the patient's, active, not expired on the visit
+        date, uses left for the service, valid with the practitioner and location."""
         visit_date = visit._clinic_visit_date()
-        domain = [
+        return [
             ("partner_id", "=", visit.clinic_patient_id.id),
             ("state", "=", "active"),
             (
@@ -45,9 +41,33 @@ class ClinicEntitlement(models.Model):
             ("location_ids", "=", False),
             ("location_ids", "in", visit.clinic_location_id.ids),
         ]
+
+    @api.model
+    def _clinic_find_for_visit(self, visit):
+        """The patient's usable package for `visit` (`_clinic_usable_domain`), the
+        soonest-expiring first. One query, whatever the patient's history."""
+        visit.ensure_one()
+        if not (visit.clinic_patient_id and visit.clinic_service_id):
+            return self.browse()
         # its company comes with it: the visit takes it (no query of its own)
         return self.search_fetch(
-            domain, ["company_id"], limit=1, order="date_expiry asc nulls last, id asc"
+            self._clinic_usable_domain(visit),
+            ["company_id"],
+            limit=1,
+            order="date_expiry asc nulls last, id asc",
+        )
+
+    @api.model
+    def _clinic_usable_for_visit(self, visit, limit=20):
+        """All the patient's packages that can pay for `visit`, the soonest-expiring first:
+        what the visit's package field offers."""
+        visit.ensure_one()
+        if not (visit.clinic_patient_id and visit.clinic_service_id):
+            return self.browse()
+        return self.search(
+            self._clinic_usable_domain(visit),
+            limit=limit,
+            order="date_expiry asc nulls last, id asc",
         )
 
     @api.model
@@ -95,6 +115,20 @@ class ClinicEntitlement(models.Model):
             return False
         usage = visit.clinic_usage_id
         counted = usage.state in ("reserved", "consumed") and usage.entitlement_line_id == line
+        if self.state in ("refunded", "cancelled"):
+            return self.env._(
+                "%(name)s: %(state)s, nothing left",
+                name=self.name,
+                state=self._clinic_state_label(),
+            )
+        if not counted and visit.clinic_attendance != "upcoming":
+            # released (cancelled, no-show with fee): the visit took nothing
+            return self.env._(
+                "%(name)s: not used by this visit, %(left)s of %(qty)s left",
+                name=self.name,
+                left=line.remaining,
+                qty=line.quantity,
+            )
         left = line.remaining - (0 if counted else 1)
         return self.env._(
             "%(name)s: %(left)s of %(qty)s left after this visit",

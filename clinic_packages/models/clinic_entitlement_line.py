@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .clinic_entitlement import CLOSED_STATES
 from .clinic_guard import is_trusted
 
 
@@ -30,6 +31,12 @@ class ClinicEntitlementLine(models.Model):
     quantity = fields.Integer(string="Bought", required=True, default=1)
     patient_pays = fields.Monetary(string="Patient Pays per Use", currency_field="currency_id")
     usage_ids = fields.One2many("clinic.entitlement.usage", "entitlement_line_id", string="Uses")
+    used_before = fields.Integer(
+        string="Used Before Import",
+        readonly=True,
+        copy=False,
+        help="Uses consumed in the system the package was imported from (part of Used).",
+    )
     used = fields.Integer(compute="_compute_counters", store=True)
     reserved = fields.Integer(string="Booked", compute="_compute_counters", store=True)
     remaining = fields.Integer(string="Left", compute="_compute_counters", store=True)
@@ -38,6 +45,7 @@ class ClinicEntitlementLine(models.Model):
         # the last word on over-use, whatever the code path: the database refuses it
         ("counters_check", "CHECK(used + reserved <= quantity)", "A package cannot be over-used."),
         ("quantity_check", "CHECK(quantity > 0)", "A package service needs at least one use."),
+        ("used_before_check", "CHECK(used_before >= 0)", "Uses before import cannot be negative."),
         (
             "service_uniq",
             "unique(entitlement_id, service_product_id)",
@@ -45,7 +53,7 @@ class ClinicEntitlementLine(models.Model):
         ),
     ]
 
-    @api.depends("quantity", "usage_ids.state")
+    @api.depends("quantity", "used_before", "usage_ids.state", "entitlement_id.state")
     def _compute_counters(self):
         # counted in SQL: the cost does not grow with the number of past visits
         counts = {
@@ -57,9 +65,15 @@ class ClinicEntitlementLine(models.Model):
             )
         }
         for line in self:
-            line.used = counts.get((line._origin.id, "consumed"), 0)
+            line.used = line.used_before + counts.get((line._origin.id, "consumed"), 0)
             line.reserved = counts.get((line._origin.id, "reserved"), 0)
-            line.remaining = line.quantity - line.used - line.reserved
+            # a refunded or cancelled package has nothing left: its uses were paid back
+            # or never sold (the uses delivered stay counted)
+            line.remaining = (
+                0
+                if line.entitlement_id.state in CLOSED_STATES
+                else line.quantity - line.used - line.reserved
+            )
 
     def write(self, vals):
         if not is_trusted(self.env) and {"quantity", "patient_pays"}.intersection(vals):

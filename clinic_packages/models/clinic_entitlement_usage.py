@@ -62,13 +62,23 @@ class ClinicEntitlementUsage(models.Model):
     )
     reason = fields.Selection(
         [
+            # why a use was counted
             ("attended", "Attended"),
             ("no_show", "No-show"),
             ("late_cancel", "Late cancellation"),
             ("manual", "Recorded by hand"),
+            # why a booked use was given back
+            ("cancelled", "Visit cancelled"),
+            ("no_show_fee", "No-show, fee charged"),
+            ("visit_removed", "Visit deleted or archived"),
+            ("moved", "Visit's package or service changed"),
+            ("package_closed", "Package refunded or cancelled"),
+            ("manual_release", "Released by hand"),
+            ("released", "Released"),
         ],
         default="manual",
         required=True,
+        help="Why the use was counted (used) or given back to its package (released).",
     )
     amount = fields.Monetary(
         string="Revenue Recognised", currency_field="currency_id", readonly=True
@@ -207,12 +217,38 @@ class ClinicEntitlementUsage(models.Model):
         undone.entitlement_id._clinic_refresh_state()
         return True
 
-    def _action_release(self):
-        """Give booked uses back to their package."""
+    def _action_release(self, reason=None):
+        """Give booked uses back to their package, saying why (`reason`, a value of the
+        `reason` field; by default told from the use's visit, see `_clinic_release_reason`)."""
         released = self.filtered(lambda u: u.state == "reserved")
-        released.write({"state": "released"})
+        if reason:
+            released.write({"state": "released", "reason": reason})
+        else:
+            for usage in released:
+                usage.write({"state": "released", "reason": usage._clinic_release_reason()})
         released.entitlement_id._clinic_refresh_state()
         return True
+
+    def _clinic_release_reason(self):
+        """Why this booked use is given back, as far as its visit tells: archived, moved to
+        another package or service, cancelled or a no-show charged its fee (once the visit
+        says so); else just released."""
+        self.ensure_one()
+        event = self.event_id
+        if not event:
+            return "released"
+        if not event.active:
+            return "visit_removed"
+        if (
+            event.clinic_entitlement_id != self.entitlement_id
+            or event.clinic_service_id != self.service_product_id
+        ):
+            return "moved"
+        return {
+            "cancelled": "cancelled",
+            "late_cancel": "cancelled",
+            "no_show": "no_show_fee",
+        }.get(event.clinic_attendance, "released")
 
     def _clinic_recognise(self):
         """A delivered use earns its value: Dr unearned revenue / Cr the service's income,
@@ -301,5 +337,5 @@ class ClinicEntitlementUsage(models.Model):
                         "from its visit."
                     )
                 )
-        self._action_release()
+        self._action_release("manual_release")
         return True

@@ -16,6 +16,7 @@ PACKAGE_FIELDS = {
     "clinic_billing_mode",
     "clinic_units",
     "clinic_unit_minutes",
+    "clinic_visit_minutes",
 }
 
 ACTIVATION_SELECTION = [
@@ -96,6 +97,11 @@ class ProductTemplate(models.Model):
         help="When set, units are computed from the visit's duration (e.g. 15: a 50 "
         "minute visit is 3 units). 0: use the fixed units per visit.",
     )
+    clinic_visit_minutes = fields.Integer(
+        string="Visit Length (minutes)",
+        help="How long a visit of this service is booked for in the calendar. 0: the "
+        "calendar's own length.",
+    )
 
     clinic_user_is_manager = fields.Boolean(
         compute="_compute_clinic_user_is_manager",
@@ -169,7 +175,7 @@ class ProductTemplate(models.Model):
                     )
                 )
 
-    @api.constrains("clinic_units", "clinic_unit_minutes")
+    @api.constrains("clinic_units", "clinic_unit_minutes", "clinic_visit_minutes")
     def _check_clinic_units(self):
         for template in self:
             if template.clinic_units < 1 or template.clinic_unit_minutes < 0:
@@ -178,6 +184,15 @@ class ProductTemplate(models.Model):
                         "%(product)s: a visit uses at least 1 unit, and minutes per unit "
                         "cannot be negative (0: units per visit are fixed).",
                         product=template.display_name,
+                    )
+                )
+            if not 0 <= template.clinic_visit_minutes <= 24 * 60:
+                raise ValidationError(
+                    self.env._(
+                        "%(product)s: a visit lasts from 1 to 1440 minutes (0: the calendar's "
+                        "own length); it says %(minutes)s.",
+                        product=template.display_name,
+                        minutes=template.clinic_visit_minutes,
                     )
                 )
 

@@ -7,8 +7,10 @@ class ResCompany(models.Model):
 
     clinic_count_upcoming = fields.Boolean(
         string="Count Kept and Upcoming Visits",
-        help="Authorizations and packages count booked visits as well as kept ones "
-        "when deciding whether they are exhausted.",
+        default=True,
+        help="Authorizations count booked visits as well as kept ones when deciding whether "
+        "they are exhausted, so that a clinic does not schedule more visits than approved. "
+        "Frequency limits (per day, week, month) always count booked visits.",
     )
     clinic_block_unauthorized = fields.Boolean(
         string="Block Bookings Without Authorization",
@@ -28,6 +30,13 @@ class ResCompany(models.Model):
         domain="[('type', '=', 'service')]",
         help="Invoiced when a no-show is not covered by the patient's package. Empty: no "
         "fee is charged.",
+    )
+    clinic_cancel_window_hours = fields.Integer(
+        string="Cancellation Window (hours)",
+        default=24,
+        help="A patient who cancels a visit from the portal less than this many hours before "
+        "it starts makes a late cancellation: it uses a visit of the package if the package "
+        "counts late cancellations. 0: every cancellation is on time.",
     )
     clinic_alert_remaining = fields.Integer(
         string="Alert When Uses Left Reach",

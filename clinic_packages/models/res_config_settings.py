@@ -14,6 +14,9 @@ class ResConfigSettings(models.TransientModel):
     clinic_no_show_product_id = fields.Many2one(
         related="company_id.clinic_no_show_product_id", readonly=False
     )
+    clinic_cancel_window_hours = fields.Integer(
+        related="company_id.clinic_cancel_window_hours", readonly=False
+    )
     clinic_alert_remaining = fields.Integer(
         related="company_id.clinic_alert_remaining", readonly=False
     )

@@ -60,6 +60,7 @@ class ClinicReportUnearned(models.Model):
             ("recognition", "Revenue recognition"),
             ("breakage", "Breakage"),
             ("refund", "Package refund"),
+            ("opening", "Opening balance (import)"),
             ("visit", "Visit invoice"),
             ("other", "Other entry"),
         ],

@@ -2,6 +2,7 @@ from datetime import date
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_amount
 
 from ..models.clinic_guard import internal_context
 
@@ -129,8 +130,8 @@ class ClinicCreditAllocation(models.TransientModel):
                         "%(invoice)s: apply between 0 and its amount due, %(due)s (asked: "
                         "%(amount)s).",
                         invoice=line.invoice_id.name,
-                        due=line.residual,
-                        amount=line.amount,
+                        due=format_amount(self.env, line.residual, currency),
+                        amount=format_amount(self.env, line.amount, currency),
                     )
                 )
         if currency.compare_amounts(self.amount_total, self.credit_total) > 0:
@@ -139,8 +140,8 @@ class ClinicCreditAllocation(models.TransientModel):
                     "%(partner)s has %(credit)s of credit selected, less than the %(amount)s "
                     "to apply. Select more credits or apply less.",
                     partner=self.partner_id.display_name,
-                    credit=self.credit_total,
-                    amount=self.amount_total,
+                    credit=format_amount(self.env, self.credit_total, currency),
+                    amount=format_amount(self.env, self.amount_total, currency),
                 )
             )
         credits = self.credit_ids.filtered("use").move_line_id

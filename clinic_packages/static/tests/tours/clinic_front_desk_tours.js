@@ -141,6 +141,7 @@ tours.add("clinic_book_visit", {
         ...newVisitSteps(),
         ...pickMany2one("clinic_patient_id", "Maria Lopez"),
         ...pickMany2one("clinic_service_id", "Physio", "Physio 45 min"),
+        ...pickMany2one("user_id", "Dr. Pract", "Dr. Practitioner"),
         {
             content: "The patient's package is chosen",
             trigger: ".o_field_widget[name=clinic_entitlement_id] input:value(/^PKG\\//)",
@@ -191,7 +192,7 @@ tours.add("clinic_book_visit", {
     ],
 });
 
-// c. Booking past the last use of a package is refused with the reason.
+// c. A used-up package is not offered, and the form says why.
 tours.add("clinic_book_past_last_use", {
     url: "/odoo/action-clinic_packages.clinic_visit_action",
     steps: () => [
@@ -207,28 +208,13 @@ tours.add("clinic_book_past_last_use", {
             trigger: '.alert-danger .o_field_widget[name=clinic_warning]:contains("Massage 60 min left (0 used, 1 booked of 1)")',
         },
         {
-            content: "Choose the package anyway",
+            content: "Look for the used-up package",
             trigger: ".o_field_widget[name=clinic_entitlement_id] input",
-            run: "click",
+            run: "edit PKG",
         },
         {
-            content: "It is offered",
-            trigger: ".o_field_widget[name=clinic_entitlement_id] .o-autocomplete--dropdown-item a:contains(Single Massage)",
-            run: "click",
-        },
-        {
-            content: "Save",
-            trigger: ".o_form_button_save:enabled",
-            run: "click",
-        },
-        {
-            content: "The booking is refused with the reason",
-            trigger: ".modal .o_error_dialog:contains(Massage 60 min left):contains(Sell the patient a new package)",
-        },
-        {
-            content: "Close the message",
-            trigger: ".modal .o_error_dialog .modal-footer .btn-primary",
-            run: "click",
+            content: "It is not offered: only packages that can pay for the visit are",
+            trigger: ".o_field_widget[name=clinic_entitlement_id]:not(:has(.o-autocomplete--dropdown-item a:contains(PKG/)))",
         },
         {
             content: "Discard the visit",

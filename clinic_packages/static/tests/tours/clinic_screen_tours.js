@@ -92,3 +92,23 @@ tours.add("clinic_screen_dashboard", {
         ),
     ],
 });
+
+// the front desk's week: every clinic visit, coloured and filtered by practitioner
+tours.add("clinic_screen_calendar", {
+    steps: () => [
+        ...screenshotSteps(
+            "appointments_calendar",
+            ".o_calendar_view:has(.o_calendar_filter:contains(Practitioner) .o_calendar_filter_item:contains(Dr. Second)) .fc-event:contains(Omar Haddad)"
+        ),
+    ],
+});
+
+// today's visits by practitioner, with the attendance buttons
+tours.add("clinic_screen_day_sheet", {
+    steps: () => [
+        ...screenshotSteps(
+            "day_sheet",
+            ".o_list_view .o_group_header:contains(Dr. Second) ~ .o_data_row:contains(Omar Haddad), .o_list_view .o_group_header:contains(Dr. Practitioner)"
+        ),
+    ],
+});

@@ -1,0 +1,417 @@
+"""Patients book their own visits on a package (the portal, or an XML-RPC client).
+
+`clinic_booking_slots` lists the free times of the practitioners the package allows, from
+their working hours (`resource.calendar`, in each practitioner's time zone, leaves and public
+holidays removed) minus their busy visits and meetings; `clinic_book_slot` books one of them
+as a clinic visit, through `calendar.event.create`: the same coverage as the front desk (one
+use reserved, the visit on the practitioner's calendar, Odoo's invitation e-mail).
+
+Both are for the package's owner (or, once packages are shared, a family member it is shared
+with: `_clinic_booking_patient` is the one place that decides), portal users included, who
+have no right on calendar visits: the caller is checked in Python, then the visit is created
+trusted, in the package's company. Anyone else gets an AccessError.
+"""
+
+from datetime import datetime, time, timedelta
+
+import pytz
+
+from odoo import api, fields, models
+from odoo.addons.resource.models.utils import Intervals
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import SQL
+
+from .clinic_guard import trusted
+
+# the longest period one call lists slots for (a portal page shows two weeks)
+MAX_SLOT_DAYS = 62
+# a service without a visit length is booked for this long
+DEFAULT_VISIT_MINUTES = 60
+# visit attendances that leave the practitioner free
+FREE_ATTENDANCES = ("cancelled", "late_cancel")
+
+
+def own_patient(env, partners):
+    """Among `partners`, the one the logged-in user acts for: their own partner, else one of
+    their commercial entity (a patient's contacts, as the portal's record rules allow), else
+    an empty recordset. The ownership test of the patient's self-service (booking,
+    cancelling)."""
+    user = env.user
+    if user._is_public():
+        return partners.browse()
+    if user.partner_id in partners:
+        return user.partner_id
+    commercial = user.commercial_partner_id
+    return partners.filtered(lambda p: p.commercial_partner_id == commercial)[:1]
+
+
+def to_utc_naive(value):
+    """A datetime, a date or an Odoo datetime / date string, as a naive UTC datetime (how
+    Odoo stores datetimes); an aware datetime is converted."""
+    if isinstance(value, datetime):
+        if value.tzinfo:
+            return value.astimezone(pytz.utc).replace(tzinfo=None)
+        return value
+    return fields.Datetime.to_datetime(value)
+
+
+class ClinicEntitlement(models.Model):
+    _inherit = "clinic.entitlement"
+
+    # -------------------------------------------------------------------------
+    # ACCESS
+    # -------------------------------------------------------------------------
+
+    def _clinic_booking_patient(self):
+        """The patient the logged-in user books for on this package: its owner, or a family
+        member it is shared with (`shared_partner_ids`, when packages have it). Anyone else:
+        AccessError. Read with sudo: a portal user reads nothing of a package not theirs."""
+        self.ensure_one()
+        package = self.sudo()
+        candidates = package.partner_id
+        if "shared_partner_ids" in package._fields:
+            candidates |= package.shared_partner_ids
+        patient = own_patient(self.env, candidates)
+        if not patient:
+            raise AccessError(
+                self.env._(
+                    "Only the patient a package belongs to can book visits on it (%(name)s).",
+                    name=package.name,
+                )
+            )
+        return patient
+
+    # -------------------------------------------------------------------------
+    # PUBLIC METHODS
+    # -------------------------------------------------------------------------
+
+    def clinic_booking_slots(self, service_id, date_from, date_to):
+        """The free times to book a visit of `service_id` on this package between
+        `date_from` and `date_to` (datetimes or Odoo datetime strings, UTC; a date means its
+        midnight UTC; at most MAX_SLOT_DAYS apart; only times still to come).
+
+        One slot per allowed practitioner (the package's, else every practitioner of its
+        company) and location (the package's, else the company's; `False` when the clinic has
+        none), of the service's visit length, tiling each free stretch of the practitioner's
+        working hours from its start. Returns a list of dicts sorted by start, practitioner
+        and location: `start`, `stop` (UTC, naive, as "YYYY-MM-DD HH:MM:SS" strings: what
+        XML-RPC carries), `user_id`, `location_id`. The number of queries does not depend on
+        the clinic's history."""
+        self.ensure_one()
+        self._clinic_booking_patient()
+        package = trusted(self.sudo())
+        service = package._clinic_booking_service(service_id)
+        package._clinic_check_bookable()
+        now = fields.Datetime.now().replace(microsecond=0)
+        first = max(to_utc_naive(date_from), now)
+        end = min(to_utc_naive(date_to), first + timedelta(days=MAX_SLOT_DAYS))
+        # the slots are laid from where the working hours start, even if that is before
+        # `first` (already gone, or before the period asked): those are left out below
+        begin = first - timedelta(days=1)
+        if package.date_expiry:
+            # a visit on the expiry day is still covered, wherever the patient is
+            end = min(end, datetime.combine(package.date_expiry, time.max) + timedelta(hours=14))
+        if end <= first:
+            return []
+        practitioners = package._clinic_booking_practitioners()
+        locations = package._clinic_booking_locations() or [False]
+        length = timedelta(minutes=service.clinic_visit_minutes or DEFAULT_VISIT_MINUTES)
+        free = package._clinic_free_intervals(practitioners, begin, end)
+        slots = []
+        for user in practitioners:
+            for start, stop in package._clinic_tile(free[user.id], length):
+                if start < first or start + length > end:
+                    continue
+                slots.extend(
+                    {
+                        "start": fields.Datetime.to_string(start),
+                        "stop": fields.Datetime.to_string(stop),
+                        "user_id": user.id,
+                        "location_id": location.id if location else False,
+                    }
+                    for location in locations
+                )
+        if package.date_expiry:
+            slots = [
+                s for s in slots if package._clinic_slot_date(s["start"]) <= package.date_expiry
+            ]
+        slots.sort(key=lambda s: (s["start"], s["user_id"], s["location_id"] or 0))
+        return slots
+
+    @api.returns("calendar.event", lambda event: event.id)
+    def clinic_book_slot(self, service_id, start, user_id, location_id):
+        """Book a visit of `service_id` at `start` (UTC, as in `clinic_booking_slots`) with
+        the practitioner `user_id` at `location_id` (False: none) on this package, for the
+        patient who calls. The visit is created through `calendar.event.create` (one use
+        reserved, the practitioner's calendar, the invitation e-mail) and returned.
+
+        Refused with a UserError, nothing written: a service the package does not cover, a
+        package not active (paused, used up, expired, ...), a practitioner or location the
+        package does not allow, a time past, outside the practitioner's working hours, or
+        taken meanwhile. Two patients booking the same time at once: the practitioner is
+        locked first, one gets it, the other is told it was just taken."""
+        self.ensure_one()
+        patient = self._clinic_booking_patient()
+        package = trusted(self.sudo())
+        company = package.company_id
+        service = package._clinic_booking_service(service_id)
+        package._clinic_check_bookable()
+        start = to_utc_naive(start).replace(second=0, microsecond=0)
+        stop = start + timedelta(minutes=service.clinic_visit_minutes or DEFAULT_VISIT_MINUTES)
+        if start <= fields.Datetime.now():
+            raise UserError(self.env._("This time has passed: choose a time still to come."))
+        practitioner = package._clinic_booking_practitioners().filtered(
+            lambda user: user.id == user_id
+        )
+        if not practitioner:
+            raise UserError(
+                self.env._(
+                    "Visits on package %(name)s cannot be booked with this practitioner: "
+                    "choose one of the times offered.",
+                    name=package.name,
+                )
+            )
+        locations = package._clinic_booking_locations()
+        location = locations.filtered(lambda loc: loc.id == location_id)
+        if (locations and not location) or (location_id and not location):
+            raise UserError(
+                self.env._(
+                    "Visits on package %(name)s cannot be booked at this location: choose one "
+                    "of the times offered.",
+                    name=package.name,
+                )
+            )
+        Event = trusted(self.env["calendar.event"].sudo()).with_company(company)
+        vals = {
+            "start": start,
+            "stop": stop,
+            "user_id": practitioner.id,
+            "clinic_patient_id": patient.id,
+            "clinic_service_id": service.id,
+            "clinic_location_id": location.id or False,
+            "clinic_entitlement_id": package.id,
+        }
+        # the package's own checks, with its own words (expiry at the visit's date, the
+        # practitioner and location it is valid with, uses left)
+        package._clinic_check_covers(Event.new(vals), remaining=True)
+        package._clinic_lock_practitioner(practitioner)
+        work = package._clinic_free_intervals(practitioner, start, stop, busy=False)
+        if not package._clinic_covers_interval(work[practitioner.id], start, stop):
+            raise UserError(
+                self.env._(
+                    "%(user)s does not see patients at that time: choose one of the times offered.",
+                    user=practitioner.name,
+                )
+            )
+        free = package._clinic_free_intervals(practitioner, start, stop)
+        if not package._clinic_covers_interval(free[practitioner.id], start, stop):
+            raise UserError(
+                self.env._(
+                    "This time with %(user)s was just taken. Choose another time.",
+                    user=practitioner.name,
+                )
+            )
+        event = Event.create(vals)
+        return event.with_env(self.env)
+
+    # -------------------------------------------------------------------------
+    # BUSINESS METHODS
+    # -------------------------------------------------------------------------
+
+    def _clinic_booking_service(self, service_id):
+        """The service of `service_id` if this package covers it, else a UserError."""
+        self.ensure_one()
+        line = self.line_ids.filtered(lambda line: line.service_product_id.id == service_id)
+        if not line:
+            raise UserError(
+                self.env._(
+                    "Package %(name)s does not cover this service (it covers %(services)s). "
+                    "Choose one of its services.",
+                    name=self.name,
+                    services=", ".join(self.line_ids.service_product_id.mapped("display_name")),
+                )
+            )
+        return line.service_product_id
+
+    def _clinic_check_bookable(self):
+        """A visit can be booked on this package now: it is active and has uses left."""
+        self.ensure_one()
+        if self.state != "active":
+            messages = {
+                "draft": self.env._(
+                    "Package %(name)s is not active yet: it starts when it is paid."
+                ),
+                "paused": self.env._(
+                    "Package %(name)s is paused: visits can be booked on it once the clinic "
+                    "resumes it."
+                ),
+                "exhausted": self.env._(
+                    "Package %(name)s is used up: no visit is left to book on it."
+                ),
+                "expired": self.env._("Package %(name)s has expired on %(date)s."),
+            }
+            message = messages.get(
+                self.state, self.env._("Package %(name)s can no longer be used (%(state)s).")
+            )
+            raise UserError(
+                message
+                % {"name": self.name, "date": self.date_expiry, "state": self._clinic_state_label()}
+            )
+        if self.uses_remaining <= 0:
+            raise UserError(
+                self.env._(
+                    "Package %(name)s has no visit left to book: all are used or booked.",
+                    name=self.name,
+                )
+            )
+
+    def _clinic_booking_practitioners(self):
+        """Who a patient may book with on this package: its practitioners, else every
+        practitioner of its company (active internal users marked practitioner)."""
+        self.ensure_one()
+        users = self.practitioner_ids or self.env["res.users"].sudo().search(
+            [("clinic_practitioner", "=", True), ("company_ids", "in", self.company_id.ids)],
+            order="name, id",
+        )
+        return users.filtered(
+            lambda user: (
+                user.active and user.clinic_practitioner and self.company_id in user.company_ids
+            )
+        )
+
+    def _clinic_booking_locations(self):
+        """Where a patient may book on this package: its locations, else the company's
+        (none when the clinic has no location)."""
+        self.ensure_one()
+        if self.location_ids:
+            return self.location_ids.filtered(lambda loc: loc.company_id == self.company_id)
+        return self.env["clinic.location"].sudo().search([("company_id", "=", self.company_id.id)])
+
+    def _clinic_free_intervals(self, practitioners, begin, end, busy=True):
+        """{user id: Intervals (aware, UTC)} of `practitioners`' working hours between
+        `begin` and `end` (naive UTC), leaves removed and, with `busy`, their busy times too.
+        A practitioner without working hours (no resource, no calendar) has none. One query
+        for the resources, two per working-hours calendar, one for the busy times."""
+        self.ensure_one()
+        start_dt, end_dt = pytz.utc.localize(begin), pytz.utc.localize(end)
+        resources = (
+            self.env["resource.resource"]
+            .sudo()
+            .search(
+                [("user_id", "in", practitioners.ids), ("calendar_id", "!=", False)],
+                order="id",
+            )
+        )
+        by_user = {}
+        for resource in resources:
+            # the resource of the package's company first
+            current = by_user.get(resource.user_id.id)
+            if not current or (
+                resource.company_id == self.company_id and current.company_id != self.company_id
+            ):
+                by_user[resource.user_id.id] = resource
+        result = {user.id: Intervals() for user in practitioners}
+        chosen = self.env["resource.resource"].browse(r.id for r in by_user.values())
+        for calendar in chosen.calendar_id:
+            calendar_resources = chosen.filtered(lambda r, c=calendar: r.calendar_id == c)
+            work = calendar._work_intervals_batch(start_dt, end_dt, resources=calendar_resources)
+            for resource in calendar_resources:
+                result[resource.user_id.id] = Intervals(
+                    (a.astimezone(pytz.utc), b.astimezone(pytz.utc), meta)
+                    for a, b, meta in work[resource.id]
+                )
+        if busy and by_user:
+            taken = self._clinic_busy_intervals(
+                practitioners.filtered(lambda u: u.id in by_user), begin, end, by_user
+            )
+            for user_id, intervals in taken.items():
+                result[user_id] = result[user_id] - intervals
+        return result
+
+    def _clinic_busy_intervals(self, practitioners, begin, end, resources):
+        """{user id: Intervals (aware, UTC)} of the times `practitioners` are taken between
+        `begin` and `end`: the events they organize or are invited to (an invitation they
+        declined still counts: Odoo keeps no index to read that cheaply), shown as busy, that
+        are not cancelled visits. An all-day event takes the whole of its days in the
+        practitioner's time zone (`resources`: {user id: resource}). One query, on the events
+        still to come only (whatever the history)."""
+        Event = self.env["calendar.event"]
+        Event.flush_model(
+            ["active", "allday", "start", "stop", "start_date", "stop_date", "show_as", "user_id"]
+            + ["clinic_attendance", "partner_ids"]
+        )
+        partner_user = {user.partner_id.id: user.id for user in practitioners}
+        rows = self.env.execute_query(
+            SQL(
+                """
+                SELECT e.user_id, e.start, e.stop, e.allday, e.start_date, e.stop_date,
+                       ARRAY(SELECT r.res_partner_id FROM calendar_event_res_partner_rel r
+                              WHERE r.calendar_event_id = e.id
+                                AND r.res_partner_id = ANY(%(partners)s))
+                  FROM calendar_event e
+                 WHERE e.active
+                   AND e.stop > %(begin)s
+                   AND e.start < %(end)s
+                   AND e.show_as IS DISTINCT FROM 'free'
+                   AND e.clinic_attendance NOT IN %(free)s
+                   AND (e.user_id = ANY(%(users)s) OR EXISTS (
+                        SELECT 1 FROM calendar_event_res_partner_rel r
+                         WHERE r.calendar_event_id = e.id
+                           AND r.res_partner_id = ANY(%(partners)s)))
+                """,
+                # an all-day event's start and stop are hours of its days: one day of margin
+                begin=begin - timedelta(days=1),
+                end=end + timedelta(days=1),
+                free=FREE_ATTENDANCES,
+                users=practitioners.ids,
+                partners=list(partner_user),
+            )
+        )
+        taken = {user.id: [] for user in practitioners}
+        for user_id, start, stop, allday, start_date, stop_date, partner_ids in rows:
+            users = {partner_user[p] for p in partner_ids}
+            if user_id in taken:
+                users.add(user_id)
+            for uid in users:
+                if allday:
+                    tz = pytz.timezone(resources[uid].tz or "UTC")
+                    first = tz.localize(datetime.combine(start_date, time.min))
+                    last = tz.localize(datetime.combine(stop_date or start_date, time.min))
+                    interval = (first, last + timedelta(days=1))
+                else:
+                    interval = (pytz.utc.localize(start), pytz.utc.localize(stop))
+                taken[uid].append((*interval, Event))
+        return {uid: Intervals(intervals) for uid, intervals in taken.items()}
+
+    @api.model
+    def _clinic_tile(self, intervals, length):
+        """Slots (naive UTC start, stop) of `length` laid end to end in each interval."""
+        for begin, end, _meta in intervals:
+            start = begin.astimezone(pytz.utc).replace(tzinfo=None)
+            end = end.astimezone(pytz.utc).replace(tzinfo=None)
+            while start + length <= end:
+                yield start, start + length
+                start += length
+
+    @api.model
+    def _clinic_covers_interval(self, intervals, start, stop):
+        """Whether one of `intervals` (aware) contains [start, stop] (naive UTC)."""
+        start, stop = pytz.utc.localize(start), pytz.utc.localize(stop)
+        return any(begin <= start and stop <= end for begin, end, _meta in intervals)
+
+    def _clinic_slot_date(self, start):
+        """The day of a visit starting at `start` (UTC string) as the visit counts it (in the
+        booking user's time zone)."""
+        moment = fields.Datetime.to_datetime(start)
+        return fields.Datetime.context_timestamp(self, moment).date()
+
+    def _clinic_lock_practitioner(self, practitioner):
+        """Take the practitioner for the rest of the transaction before checking the time is
+        still free: a second booking with them waits here until the first commits, then
+        fails with a serialization error (the row was updated by the first), and Odoo replays
+        it: the replay sees the first visit and is refused. A lock alone (FOR UPDATE, an
+        advisory lock) would not do: under REPEATABLE READ the second would then check
+        against its older snapshot and book the same time."""
+        self.env.cr.execute(
+            SQL("UPDATE res_users SET write_date = write_date WHERE id = %s", practitioner.id)
+        )

@@ -1,0 +1,135 @@
+"""The online shop (bridge addon clinic_packages_website, with website_sale and payment_demo):
+a package is published, bought and paid online; the paid transaction invoices the order,
+the invoice is reconciled with the payment and the package activates on payment; then the
+patient books and cancels a visit from the portal in headless Chromium.
+
+Skipped on a database without clinic_packages_website (scripts/test.sh runs this file on a
+second database that has it).
+"""
+
+import unittest
+from datetime import date, timedelta
+
+from odoo import Command
+from odoo.exceptions import ValidationError
+from odoo.tests import HttpCase, new_test_user
+
+from .common import ClinicTestMixin
+from .test_booking_slots import hours_calendar, practitioner_works
+
+
+class ShopCase(ClinicTestMixin, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        modules = cls.env["ir.module.module"].search(
+            [
+                ("name", "in", ("clinic_packages_website", "payment_demo")),
+                ("state", "=", "installed"),
+            ]
+        )
+        if len(modules) < 2:
+            raise unittest.SkipTest(
+                "clinic_packages_website and payment_demo are not installed here"
+            )
+        cls._clinic_setup_data()
+        cls.physio.product_tmpl_id.clinic_visit_minutes = 45
+        # sold online, activated when paid
+        cls.package_physio8.write({"clinic_activation": "on_payment", "is_published": True})
+        every_day = hours_calendar(cls.env, "Every day", "UTC", range(7), ((8, 18),))
+        practitioner_works(cls.practitioner, every_day, "UTC")
+        cls.provider = cls.env.ref("payment.payment_provider_demo")
+        cls.visitor = new_test_user(
+            cls.env, login="shop_maria", groups="base.group_portal", partner_id=cls.patient.id
+        )
+
+    def _pay_online(self, order):
+        """Pay `order` with the demo provider, as its payment form does: a transaction, the
+        provider's notification that it is done, then Odoo's post-processing (the
+        /payment/status poll)."""
+        tx = self.env["payment.transaction"].create(
+            {
+                "provider_id": self.provider.id,
+                "payment_method_id": self.provider.payment_method_ids[:1].id,
+                "amount": order.amount_total,
+                "currency_id": order.currency_id.id,
+                "partner_id": order.partner_id.id,
+                "reference": self.env["payment.transaction"]._compute_reference(
+                    "demo", sale_order_ids=[Command.set(order.ids)]
+                ),
+                "sale_order_ids": [Command.set(order.ids)],
+                "operation": "online_direct",
+            }
+        )
+        self.env["payment.transaction"].sudo()._handle_notification_data(
+            "demo",
+            {"reference": tx.reference, "simulated_state": "done", "payment_details": "4242"},
+        )
+        tx._post_process()
+        return tx
+
+
+class TestShop(ShopCase):
+    def test_package_bought_online_activates_when_paid(self):
+        self.env["ir.config_parameter"].set_param("sale.automatic_invoice", False)
+        website = self.env["website"].get_current_website()
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.patient.id,
+                "website_id": website.id,
+                "order_line": [Command.create({"product_id": self.package_physio8.id})],
+            }
+        )
+        tx = self._pay_online(order)
+        self.assertEqual(tx.state, "done")
+        self.assertEqual(order.state, "sale")
+        invoice = order.invoice_ids
+        self.assertEqual(len(invoice), 1)
+        self.assertEqual(invoice.state, "posted")
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertTrue(tx.payment_id.reconciled_invoice_ids == invoice)
+        entitlement = order.clinic_entitlement_ids
+        self.assertEqual(entitlement.state, "active")
+        self.assertEqual(entitlement.date_start, date.today())
+        self.assertEqual(entitlement.date_expiry, date.today() + timedelta(days=180))
+        self.assertEqual((entitlement.uses_total, entitlement.uses_remaining), (8, 8))
+        # the package's price is unearned revenue until its visits are delivered
+        self.assertAlmostEqual(entitlement.deferred_balance, 1600.0)
+        # no staff action: the patient books on it right away
+        slots = entitlement.with_user(self.visitor).clinic_booking_slots(
+            self.physio.id,
+            f"{date.today() + timedelta(days=2)} 00:00:00",
+            f"{date.today() + timedelta(days=3)} 00:00:00",
+        )
+        visit = entitlement.with_user(self.visitor).clinic_book_slot(
+            self.physio.id, slots[0]["start"], self.practitioner.id, slots[0]["location_id"]
+        )
+        self.assertEqual(visit.sudo().clinic_usage_id.state, "reserved")
+
+    def test_prepaid_credit_packages_are_not_sold_online(self):
+        with self.assertRaisesRegex(ValidationError, "cannot be sold in the online shop"):
+            self.package_rehab.write(
+                {"clinic_billing_mode": "prepaid_credit", "is_published": True}
+            )
+
+    def test_book_and_cancel_tour(self):
+        """Headless Chromium: the patient of a package bought and paid online books a visit
+        from My Packages, sees it listed and cancels it."""
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.patient.id,
+                "order_line": [Command.create({"product_id": self.package_physio8.id})],
+            }
+        )
+        self._pay_online(order)
+        entitlement = order.clinic_entitlement_ids
+        self.assertEqual(entitlement.state, "active")
+        # the first free time may be within a day: no cancellation window, an on-time cancel
+        self.env.company.clinic_cancel_window_hours = 0
+        self.start_tour("/my/packages", "clinic_portal_book_and_cancel", login=self.visitor.login)
+        visit = self.env["calendar.event"].search([("clinic_patient_id", "=", self.patient.id)])
+        self.assertEqual(len(visit), 1)
+        self.assertEqual(visit.clinic_entitlement_id, entitlement)
+        self.assertEqual(visit.clinic_attendance, "cancelled")
+        self.assertEqual(visit.clinic_usage_id.state, "released")
+        self.assertEqual(entitlement.uses_remaining, 8)
