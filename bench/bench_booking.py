@@ -177,7 +177,8 @@ class BenchData:
         self.env = env
         self.today = fields.Date.context_today(env["res.users"])
         # every visit of the benchmark is in two weeks, 09:00 UTC
-        self.visit_start = datetime.combine(self.today + timedelta(days=14), dtime(9, 0))
+        # today: a visit is marked arrived on its day, never before it
+        self.visit_start = datetime.combine(self.today, dtime(9, 0))
 
     def build(self):
         env = self.env
@@ -189,6 +190,7 @@ class BenchData:
                 "name": "Bench Practitioner",
                 "login": "bench_practitioner",
                 "tz": "UTC",
+                "clinic_practitioner": True,
                 "groups_id": [Command.set([env.ref("clinic_packages.group_clinic_user").id])],
             }
         )
@@ -397,14 +399,15 @@ class BenchData:
         assert self.insured_auth.used == INSURED_VISITS, self.insured_auth.used
 
     def visit_vals(self, patient, start, clinic=True, service=None, entitlement=None):
-        """An appointment of 45 minutes with the practitioner, no attendee invitations.
-        Without `clinic`: the same event as stock Odoo books it (no clinic fields)."""
+        """An appointment of 45 minutes with the practitioner, who is invited with the
+        patient (a clinic visit always invites both). Without `clinic`: the same event as
+        stock Odoo books it (no clinic fields, the same two attendees)."""
         vals = {
             "name": f"Visit {patient.name}",
             "start": start,
             "stop": start + timedelta(minutes=45),
             "user_id": self.practitioner.id,
-            "partner_ids": [Command.clear()],
+            "partner_ids": [Command.set((patient | self.practitioner.partner_id).ids)],
         }
         if clinic:
             vals["clinic_patient_id"] = patient.id

@@ -89,6 +89,7 @@ class ExpiryGenerator(TemplateCopier):
                     "name": "Dr. Bench",
                     "login": "bench_expiry_practitioner",
                     "tz": "UTC",
+                    "clinic_practitioner": True,
                     "groups_id": [Command.set([env.ref("clinic_packages.group_clinic_user").id])],
                 }
             )

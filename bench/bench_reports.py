@@ -128,6 +128,7 @@ class ClinicGenerator(TemplateCopier):
                     "name": f"Dr. Bench {n:02d}",
                     "login": f"bench_practitioner_{n:02d}",
                     "tz": "UTC",
+                    "clinic_practitioner": True,
                     "groups_id": [Command.set(clinic_user.ids)],
                 }
                 for n in range(PRACTITIONERS)

@@ -28,6 +28,8 @@
         "views/res_users_views.xml",
         "views/res_config_settings_views.xml",
         "views/clinic_entitlement_refund_views.xml",
+        "views/clinic_entitlement_adjust_views.xml",
+        "views/clinic_entitlement_transfer_views.xml",
         "views/clinic_credit_allocation_views.xml",
         "views/clinic_import_views.xml",
         "views/account_move_views.xml",

@@ -545,7 +545,9 @@ class TestCreditAllocation(MoneyCase):
         wizard = self._wizard()
         wizard.credit_ids.filtered(lambda c: c.move_line_id == credit_1).use = False
         wizard.invoice_ids.amount = 250.0
-        with self.assertRaisesRegex(UserError, "200.0 of credit selected, less than the 250.0"):
+        with self.assertRaisesRegex(
+            UserError, r"\$\s200\.00 of credit selected, less than the \$\s250\.00"
+        ):
             wizard.action_confirm()
         wizard.invoice_ids.amount = 260.0
         with self.assertRaisesRegex(UserError, "apply between 0 and its amount due"):

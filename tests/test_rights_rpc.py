@@ -356,6 +356,7 @@ class TestFrontDeskCannotBypassActions(RightsCase):
             "clinic_patient_id": self.patient_2.id,
             "clinic_service_id": self.physio.id,
             "clinic_entitlement_id": False,
+            "user_id": self.practitioner.id,
         }
         for context in (
             {"clinic_defer_reservation": True},

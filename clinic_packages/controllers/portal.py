@@ -21,6 +21,17 @@ class ClinicPortal(CustomerPortal):
     (`_clinic_upcoming_visits_domain`)."""
 
     def _clinic_packages_domain(self, partner):
+        """The patient's packages and those a family member shares with them."""
+        patient = partner.commercial_partner_id.ids
+        return [
+            "|",
+            ("partner_id", "child_of", patient),
+            ("shared_partner_ids", "child_of", patient),
+            ("state", "!=", "cancelled"),
+        ]
+
+    def _clinic_own_packages_domain(self, partner):
+        """The patient's own packages: what their statements show."""
         return [
             ("partner_id", "child_of", partner.commercial_partner_id.ids),
             ("state", "!=", "cancelled"),
@@ -72,9 +83,13 @@ class ClinicPortal(CustomerPortal):
         entitlements = Entitlement.search(
             domain, limit=self._items_per_page, offset=pager["offset"]
         )
+        # the uses of the patient's packages (by the family too) and their own uses of
+        # packages shared with them
         visits = Usage.search(
             [
+                "|",
                 ("partner_id", "child_of", partner.commercial_partner_id.ids),
+                ("patient_id", "child_of", partner.commercial_partner_id.ids),
                 ("state", "=", "consumed"),
             ],
             order="date desc, id desc",
@@ -88,6 +103,7 @@ class ClinicPortal(CustomerPortal):
                 "entitlements": entitlements.sudo(),
                 "visits": visits.sudo(),
                 "upcoming_visits": self._clinic_upcoming_visits(),
+                "clinic_patient": partner.commercial_partner_id,
                 # the patient's own timezone for the times of their visits
                 "clinic_tz": request.env.user.tz or partner.commercial_partner_id.tz or "UTC",
             }
@@ -107,7 +123,7 @@ class ClinicPortal(CustomerPortal):
         report_type=html). The packages are searched as the user: the portal record rules keep
         the patient to their own."""
         entitlements = request.env["clinic.entitlement"].search(
-            self._clinic_packages_domain(request.env.user.partner_id)
+            self._clinic_own_packages_domain(request.env.user.partner_id)
         )
         if not entitlements:
             return request.redirect("/my/packages")
@@ -129,6 +145,11 @@ class ClinicPortal(CustomerPortal):
         try:
             entitlement_sudo = self._document_check_access("clinic.entitlement", entitlement_id)
         except (AccessError, MissingError):
+            return request.redirect("/my/packages")
+        if entitlement_sudo.partner_id.commercial_partner_id != (
+            request.env.user.commercial_partner_id
+        ):
+            # shared with the user: its statement (the family's uses) is the owner's
             return request.redirect("/my/packages")
         return self._show_report(
             model=entitlement_sudo,

@@ -21,6 +21,7 @@ class AccountMove(models.Model):
             ("breakage", "Breakage"),
             ("refund", "Package refund"),
             ("opening", "Opening balance (import)"),
+            ("transfer", "Package transfer"),
         ],
         string="Package Entry",
         readonly=True,

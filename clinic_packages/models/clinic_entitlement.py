@@ -14,7 +14,7 @@ OPEN_STATES = ("draft", "active", "paused")
 # states in which a package still holds money the patient may get back
 REFUNDABLE_STATES = ("draft", "active", "paused", "exhausted", "expired")
 # states that end a package for good
-CLOSED_STATES = ("refunded", "cancelled")
+CLOSED_STATES = ("refunded", "cancelled", "transferred")
 
 
 class ClinicEntitlement(models.Model):
@@ -30,9 +30,16 @@ class ClinicEntitlement(models.Model):
     _check_company_auto = True
     # made by selling (or importing) a package; the front desk extends it, a manager also
     # changes the terms it was sold on. Everything else changes through its actions.
-    _clinic_user_fields = frozenset({"date_expiry"})
+    _clinic_user_fields = frozenset({"date_expiry", "shared_partner_ids"})
     _clinic_manager_fields = frozenset(
-        {"practitioner_ids", "location_ids", "count_no_show", "count_late_cancel"}
+        {
+            "practitioner_ids",
+            "location_ids",
+            "count_no_show",
+            "count_late_cancel",
+            "cap_per_week",
+            "cap_per_month",
+        }
     )
 
     # -------------------------------------------------------------------------
@@ -95,6 +102,7 @@ class ClinicEntitlement(models.Model):
             ("expired", "Expired"),
             ("refunded", "Refunded"),
             ("cancelled", "Cancelled"),
+            ("transferred", "Transferred"),
         ],
         default="draft",
         required=True,
@@ -115,6 +123,15 @@ class ClinicEntitlement(models.Model):
     )
     count_no_show = fields.Boolean(string="No-Shows Can Use It", default=True)
     count_late_cancel = fields.Boolean(string="Late Cancellations Count")
+    cap_per_week = fields.Integer(
+        string="Uses per Week",
+        help="At most this many visits of a calendar week (Monday to Sunday) use the package. "
+        "0: no limit.",
+    )
+    cap_per_month = fields.Integer(
+        string="Uses per Month",
+        help="At most this many visits of a calendar month use the package. 0: no limit.",
+    )
     practitioner_ids = fields.Many2many(
         "res.users",
         "clinic_entitlement_practitioner_rel",
@@ -130,6 +147,29 @@ class ClinicEntitlement(models.Model):
         "location_id",
         string="Locations",
         help="Visits at these locations only. Empty: any.",
+    )
+    shared_partner_ids = fields.Many2many(
+        "res.partner",
+        "clinic_entitlement_shared_partner_rel",
+        "entitlement_id",
+        "partner_id",
+        string="Shared With",
+        check_company=True,
+        help="Family members whose visits may use this package, after their own packages.",
+    )
+    transferred_to_id = fields.Many2one(
+        "clinic.entitlement",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The package the remaining uses of this one were transferred to.",
+    )
+    transferred_from_id = fields.Many2one(
+        "clinic.entitlement",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="The package whose remaining uses (and unearned value) became this one.",
     )
     line_ids = fields.One2many("clinic.entitlement.line", "entitlement_id", string="Services")
     usage_ids = fields.One2many("clinic.entitlement.usage", "entitlement_id", string="Visits")
@@ -172,6 +212,7 @@ class ClinicEntitlement(models.Model):
     can_pause = fields.Boolean(compute="_compute_capabilities")
     can_resume = fields.Boolean(compute="_compute_capabilities")
     can_extend = fields.Boolean(compute="_compute_capabilities")
+    can_transfer = fields.Boolean(compute="_compute_capabilities")
 
     _sql_constraints = [
         (
@@ -184,13 +225,18 @@ class ClinicEntitlement(models.Model):
             "unique(company_id, import_reference)",
             "Another package was imported with this reference.",
         ),
+        (
+            "caps_check",
+            "CHECK(cap_per_week >= 0 AND cap_per_month >= 0)",
+            "The uses per week or month of a package cannot be negative (0: no limit).",
+        ),
     ]
 
     # -------------------------------------------------------------------------
     # COMPUTE METHODS
     # -------------------------------------------------------------------------
 
-    @api.depends("state", "uses_used")
+    @api.depends("state", "uses_used", "billing_mode")
     def _compute_capabilities(self):
         for entitlement in self:
             state = entitlement.state
@@ -200,6 +246,10 @@ class ClinicEntitlement(models.Model):
             entitlement.can_pause = state == "active"
             entitlement.can_resume = state == "paused"
             entitlement.can_extend = state not in CLOSED_STATES
+            # its remaining uses (and their unearned value) can become another patient's
+            entitlement.can_transfer = (
+                state in ("active", "paused") and entitlement.billing_mode == "package_invoice"
+            )
 
     @api.depends("line_ids.quantity", "line_ids.used", "line_ids.reserved")
     def _compute_uses(self):
@@ -264,6 +314,8 @@ class ClinicEntitlement(models.Model):
             "billing_mode": template.clinic_billing_mode,
             "count_no_show": template.clinic_count_no_show,
             "count_late_cancel": template.clinic_count_late_cancel,
+            "cap_per_week": template.clinic_cap_per_week,
+            "cap_per_month": template.clinic_cap_per_month,
             "practitioner_ids": [fields.Command.set(template.clinic_practitioner_ids.ids)],
             "location_ids": [fields.Command.set(template.clinic_location_ids.ids)],
             "line_ids": [
@@ -562,6 +614,35 @@ class ClinicEntitlement(models.Model):
             "type": "ir.actions.act_window",
             "name": self.env._("Refund %s", self.name),
             "res_model": "clinic.entitlement.refund",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_entitlement_id": self.id},
+        }
+
+    def action_adjust_uses(self):
+        """Open the wizard that adds or removes uses (Clinic Manager)."""
+        self.ensure_one()
+        self._clinic_begin(GROUP_MANAGER, self.env._("adjust the uses of a package"))
+        if not self.can_extend:
+            raise self._clinic_state_error(self.env._("adjusted"))
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Adjust Uses of %s", self.name),
+            "res_model": "clinic.entitlement.adjust",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_entitlement_id": self.id},
+        }
+
+    def action_transfer(self):
+        """Open the transfer wizard."""
+        self.ensure_one()
+        self._clinic_begin(GROUP_MANAGER, self.env._("transfer a package"))
+        self._clinic_check_transferable()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Transfer %s", self.name),
+            "res_model": "clinic.entitlement.transfer",
             "view_mode": "form",
             "target": "new",
             "context": {"default_entitlement_id": self.id},

@@ -181,7 +181,7 @@ class ClinicEntitlement(models.Model):
         saved = self.filtered("id")  # a package being created has no ledger yet
         saved_invoiced = saved & invoiced_packages
         Line = self.env["account.move.line"].sudo()
-        invoiced, own, grouped = {}, {}, {}
+        invoiced, own, grouped, transferred = {}, {}, {}, {}
         if sale_lines:
             invoiced = dict(
                 Line._read_group(
@@ -207,6 +207,23 @@ class ClinicEntitlement(models.Model):
                     ["balance:sum"],
                 )
             )
+        # a transfer moves unearned value from one package to another (Dr on the one given
+        # away, Cr on the one received): it changes what each was billed. Read only for
+        # packages a transfer touched, so the expiry job's batches keep their three queries.
+        moved = saved_invoiced.filtered(lambda e: e.transferred_to_id or e.transferred_from_id)
+        if moved:
+            transferred = dict(
+                Line._read_group(
+                    [
+                        ("clinic_entitlement_id", "in", moved.ids),
+                        ("parent_state", "=", "posted"),
+                        ("account_id", "in", deferred_accounts.ids),
+                        ("move_id.clinic_move_kind", "=", "transfer"),
+                    ],
+                    ["clinic_entitlement_id"],
+                    ["balance:sum"],
+                )
+            )
         if saved:
             grouped = dict(
                 self.env["clinic.entitlement.breakage"]
@@ -227,6 +244,7 @@ class ClinicEntitlement(models.Model):
                 shares = max(int(sale_line.product_uom_qty), 1)
                 billed = currency.round(-invoiced.get(sale_line, 0.0) / shares)
                 unearned = currency.round(billed - own.get(entitlement, 0.0) - broken)
+                billed = currency.round(billed - transferred.get(entitlement, 0.0))
             result[entitlement.id] = {"billed": billed, "unearned": unearned, "grouped": broken}
         return result
 

@@ -9,6 +9,7 @@ go through the same methods.
 
 from odoo import api, models
 from odoo.exceptions import UserError
+from odoo.osv import expression
 from odoo.tools import format_amount
 
 
@@ -20,8 +21,11 @@ class ClinicEntitlement(models.Model):
         """Packages that can pay for `visit`: the patient's, active, not expired on the visit
         date, uses left for the service, valid with the practitioner and location."""
         visit_date = visit._clinic_visit_date()
+        patient = visit.clinic_patient_id.id
         return [
-            ("partner_id", "=", visit.clinic_patient_id.id),
+            "|",
+            ("partner_id", "=", patient),
+            ("shared_partner_ids", "in", patient),
             ("state", "=", "active"),
             (
                 "line_ids",
@@ -44,18 +48,25 @@ class ClinicEntitlement(models.Model):
 
     @api.model
     def _clinic_find_for_visit(self, visit):
-        """The patient's usable package for `visit` (`_clinic_usable_domain`), the
-        soonest-expiring first. One query, whatever the patient's history."""
+        """The patient's usable package for `visit` (`_clinic_usable_domain`): the patient's
+        own first, then one shared with them by a family member; the soonest-expiring first.
+        At most two queries, whatever the patient's history."""
         visit.ensure_one()
         if not (visit.clinic_patient_id and visit.clinic_service_id):
             return self.browse()
+        usable = self._clinic_usable_domain(visit)
+        patient = visit.clinic_patient_id.id
         # its company comes with it: the visit takes it (no query of its own)
-        return self.search_fetch(
-            self._clinic_usable_domain(visit),
-            ["company_id"],
-            limit=1,
-            order="date_expiry asc nulls last, id asc",
-        )
+        for whose in ([("partner_id", "=", patient)], [("partner_id", "!=", patient)]):
+            package = self.search_fetch(
+                expression.AND([usable, whose]),
+                ["company_id"],
+                limit=1,
+                order="date_expiry asc nulls last, id asc",
+            )
+            if package:
+                return package
+        return self.browse()
 
     @api.model
     def _clinic_usable_for_visit(self, visit, limit=20):
@@ -64,11 +75,13 @@ class ClinicEntitlement(models.Model):
         visit.ensure_one()
         if not (visit.clinic_patient_id and visit.clinic_service_id):
             return self.browse()
-        return self.search(
+        packages = self.search(
             self._clinic_usable_domain(visit),
             limit=limit,
             order="date_expiry asc nulls last, id asc",
         )
+        # the patient's own first, then those shared with them
+        return packages.sorted(lambda p: p.partner_id != visit.clinic_patient_id)
 
     @api.model
     def _clinic_of_patient(self, visit, limit=10):
@@ -115,7 +128,7 @@ class ClinicEntitlement(models.Model):
             return False
         usage = visit.clinic_usage_id
         counted = usage.state in ("reserved", "consumed") and usage.entitlement_line_id == line
-        if self.state in ("refunded", "cancelled"):
+        if self.state in ("refunded", "cancelled", "transferred"):
             return self.env._(
                 "%(name)s: %(state)s, nothing left",
                 name=self.name,
@@ -142,11 +155,12 @@ class ClinicEntitlement(models.Model):
         to do. `remaining` also checks uses left (booking checks them under a lock)."""
         self.ensure_one()
         name = self.name
-        if self.partner_id != visit.clinic_patient_id:
+        if visit.clinic_patient_id not in self.partner_id | self.shared_partner_ids:
             raise UserError(
                 self.env._(
-                    "Package %(name)s belongs to %(owner)s, not to %(patient)s. Choose one of "
-                    "the patient's packages, or none.",
+                    "Package %(name)s belongs to %(owner)s and is not shared with "
+                    "%(patient)s. Choose one of the patient's packages, or share this one "
+                    "with them.",
                     name=name,
                     owner=self.partner_id.display_name,
                     patient=(
@@ -172,6 +186,9 @@ class ClinicEntitlement(models.Model):
             ),
             "refunded": self.env._("Package %(name)s was refunded and can no longer be used."),
             "cancelled": self.env._("Package %(name)s was cancelled and can no longer be used."),
+            "transferred": self.env._(
+                "Package %(name)s was transferred to another patient and can no longer be used."
+            ),
         }
         if self.state in state_errors:
             raise UserError(
@@ -232,4 +249,6 @@ class ClinicEntitlement(models.Model):
             )
         if remaining and line.remaining <= 0:
             raise line._clinic_used_up_error()
+        # weekly / monthly caps: clinic_entitlement_coverage_caps.py
+        self._clinic_check_caps(visit)
         return line

@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from .clinic_entitlement import CLOSED_STATES
-from .clinic_guard import is_trusted
+from .clinic_guard import GROUP_MANAGER, is_trusted
 
 
 class ClinicEntitlementLine(models.Model):
@@ -132,6 +132,65 @@ class ClinicEntitlementLine(models.Model):
                 qty=self.quantity,
             )
         )
+
+    def _clinic_adjust_uses(self, delta, reason):
+        """Add (`delta` > 0) or remove (`delta` < 0) uses of this service, for `reason`
+        (Clinic Manager). Adding uses adds no money: the package's unearned value is spread
+        over more uses (a use never takes more than what is left). Removing leaves at least
+        the uses used or booked; a package invoiced at sale left used up recognises what it
+        still holds as breakage. The reason goes to the package's chatter."""
+        self.ensure_one()
+        entitlement = self.entitlement_id
+        action = self.env._("adjust the uses of a package")
+        entitlement._clinic_begin(GROUP_MANAGER, action)
+        self = self._clinic_trusted()
+        entitlement = self.entitlement_id
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(self.env._("Say why the uses are adjusted: the reason is required."))
+        if not delta:
+            raise UserError(self.env._("Enter a number of uses to add (+) or remove (-)."))
+        if not entitlement.can_extend:
+            raise entitlement._clinic_state_error(self.env._("adjusted"))
+        self._clinic_lock()
+        before = self.quantity
+        taken = self.used + self.reserved
+        if before + delta < max(taken, 1):
+            raise UserError(
+                self.env._(
+                    "Package %(name)s: %(service)s has %(qty)s uses, %(taken)s used or booked; "
+                    "at most %(most)s can be removed. Release booked visits first to remove "
+                    "more, or refund the package.",
+                    name=entitlement.name,
+                    service=self.service_product_id.display_name,
+                    qty=before,
+                    taken=taken,
+                    most=before - max(taken, 1),
+                )
+            )
+        self.write({"quantity": before + delta})
+        entitlement._clinic_refresh_state()
+        if (
+            entitlement.state == "exhausted"
+            and entitlement.billing_mode == "package_invoice"
+            and not entitlement.uses_reserved
+        ):
+            entitlement._clinic_post_breakage(
+                self.env._("Uses removed from package %(name)s", name=entitlement.name)
+            )
+        entitlement.message_post(
+            body=self.env._(
+                "%(service)s: %(change)s use(s) by %(user)s (%(before)s → %(after)s). "
+                "Reason: %(reason)s",
+                service=self.service_product_id.display_name,
+                change=f"{delta:+d}",
+                user=self.env.user.name,
+                before=before,
+                after=self.quantity,
+                reason=reason,
+            )
+        )
+        return True
 
     def _clinic_lock(self):
         """Lock these lines until the end of the transaction, so that two bookings of the

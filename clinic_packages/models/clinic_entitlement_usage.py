@@ -41,6 +41,10 @@ class ClinicEntitlementUsage(models.Model):
     event_id = fields.Many2one(
         "calendar.event", string="Appointment", index="btree_not_null", ondelete="set null"
     )
+    # who used it: the owner, or a family member the package is shared with
+    patient_id = fields.Many2one(
+        related="event_id.clinic_patient_id", store=True, string="Used By", index="btree_not_null"
+    )
     service_product_id = fields.Many2one(
         related="entitlement_line_id.service_product_id",
         store=True,
@@ -188,7 +192,7 @@ class ClinicEntitlementUsage(models.Model):
         # a closed package's value already went to breakage or back to the patient:
         # counting a visit booked on it would recognise (or bill) that value twice
         for entitlement in consumed.entitlement_id.filtered(
-            lambda e: e.state in ("expired", "refunded", "cancelled")
+            lambda e: e.state in ("expired", "refunded", "cancelled", "transferred")
         ):
             raise UserError(
                 self.env._(

@@ -13,6 +13,8 @@ PACKAGE_FIELDS = {
     "clinic_location_ids",
     "clinic_count_no_show",
     "clinic_count_late_cancel",
+    "clinic_cap_per_week",
+    "clinic_cap_per_month",
     "clinic_billing_mode",
     "clinic_units",
     "clinic_unit_minutes",
@@ -79,6 +81,15 @@ class ProductTemplate(models.Model):
         string="Late Cancellations Count",
         help="A late cancellation counts as a use of the package.",
     )
+    clinic_cap_per_week = fields.Integer(
+        string="Uses per Week",
+        help="At most this many visits of a calendar week (Monday to Sunday) use the package. "
+        "0: no limit.",
+    )
+    clinic_cap_per_month = fields.Integer(
+        string="Uses per Month",
+        help="At most this many visits of a calendar month use the package. 0: no limit.",
+    )
     clinic_billing_mode = fields.Selection(
         BILLING_SELECTION,
         string="Billing",
@@ -127,7 +138,14 @@ class ProductTemplate(models.Model):
         if self.clinic_package_ok:
             self.type = "service"
 
-    @api.constrains("clinic_package_ok", "clinic_package_line_ids", "type", "clinic_validity_days")
+    @api.constrains(
+        "clinic_package_ok",
+        "clinic_package_line_ids",
+        "type",
+        "clinic_validity_days",
+        "clinic_cap_per_week",
+        "clinic_cap_per_month",
+    )
     def _check_clinic_package(self):
         for template in self.filtered("clinic_package_ok"):
             if not template.clinic_package_line_ids:
@@ -151,6 +169,14 @@ class ProductTemplate(models.Model):
                     self.env._(
                         "Package %(package)s: the validity cannot be negative. Enter 0 "
                         "for a package that never expires.",
+                        package=template.display_name,
+                    )
+                )
+            if template.clinic_cap_per_week < 0 or template.clinic_cap_per_month < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Package %(package)s: the uses per week or month cannot be negative. "
+                        "Enter 0 for no limit.",
                         package=template.display_name,
                     )
                 )

@@ -144,9 +144,8 @@ tours.add("clinic_my_day", {
 tours.add("clinic_day_sheet_no_show_fee", {
     steps: () => [
         {
-            content: "Today's visits grouped by practitioner",
-            trigger: ".o_list_view .o_group_header:contains(Dr. Practitioner)",
-            run: "click",
+            content: "Today's visits grouped by practitioner, unfolded",
+            trigger: ".o_list_view .o_group_header:contains(Dr. Practitioner) ~ .o_data_row",
         },
         {
             content: "Maria's visit is upcoming",
