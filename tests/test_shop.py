@@ -133,3 +133,30 @@ class TestShop(ShopCase):
         self.assertEqual(visit.clinic_attendance, "cancelled")
         self.assertEqual(visit.clinic_usage_id.state, "released")
         self.assertEqual(entitlement.uses_remaining, 8)
+
+    def test_buy_package_in_shop_tour(self):
+        """Headless Chromium: the logged-in patient buys the published package through the
+        shop (product page, cart, billing address, Demo payment set to succeed) and reaches
+        the confirmation page; the order is confirmed, invoiced and paid, and the package is
+        active."""
+        self.env["ir.config_parameter"].set_param("sale.automatic_invoice", False)
+        self.provider.write({"state": "test", "is_published": True})
+        self.provider.payment_method_ids.filtered(lambda m: m.code == "demo").active = True
+        self.start_tour("/shop", "clinic_shop_buy_package", login=self.visitor.login)
+        order = self.env["sale.order"].search(
+            [("partner_id", "=", self.patient.id), ("website_id", "!=", False)]
+        )
+        self.assertEqual(len(order), 1)
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(order.order_line.product_id, self.package_physio8)
+        self.assertEqual(order.transaction_ids.state, "done")
+        invoice = order.invoice_ids
+        self.assertEqual(len(invoice), 1)
+        self.assertEqual(invoice.state, "posted")
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(self.patient.street, "Rue Haute 12")
+        entitlement = order.clinic_entitlement_ids
+        self.assertEqual(len(entitlement), 1)
+        self.assertEqual(entitlement.partner_id, self.patient)
+        self.assertEqual(entitlement.state, "active")
+        self.assertEqual((entitlement.uses_total, entitlement.uses_remaining), (8, 8))
