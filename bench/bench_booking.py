@@ -37,6 +37,8 @@ AUTHORIZATIONS = int(os.environ.get("BENCH_AUTHORIZATIONS", "30"))
 INSURED_VISITS = 40
 VERBOSE = os.environ.get("BENCH_VERBOSE") == "1"
 PHYSIO_USES = 8
+# issue 17: a clinic booking within 1.15x the time of the same stock calendar.event create
+BOOKING_TARGET = 1.15
 # history patient: this share of the packages is used up, the others have HALF_USED uses done
 USED_UP_SHARE = 0.6
 HALF_USED = 4
@@ -608,7 +610,7 @@ def report(env, data, results, build_s):
     print()
     a, b, c0, c10, d, e, e_arrive, f1, f2 = results
     rows = [
-        (a, b, 1.2, "time"),
+        (a, b, BOOKING_TARGET, "time"),
         (b, None, None, None),
         (c0, d, 0.5, "time"),
         (c10, d, 0.5, "time"),
@@ -631,7 +633,7 @@ def report(env, data, results, build_s):
             ratio = res.ms / ref.ms
             ratio_text = f"{ratio:.2f}x {ref.label.split(')')[0]})"
             passed = ratio <= target
-            target_text = f"<= {target:.1f}x"
+            target_text = f"<= {target:g}x"
             if kind == "history":
                 # the cost of a booking must not grow with the patient's history
                 target_text += ", same queries"
@@ -653,6 +655,11 @@ def report(env, data, results, build_s):
         f"(e2)/(c1) {e_arrive.queries / c0.queries:.2f}x, "
         f"(f2)/(f1) {f2.queries / f1.queries:.2f}x; the authorization look-up adds "
         f"{f1.queries - a.queries:g} queries to a booking (f1 - a)"
+    )
+    print(
+        f"the clinic booking costs the stock create + {a.queries - b.queries:g} queries "
+        f"(a - b; the floor: candidate, atomic reservation, use insert = + 3), "
+        f"with 3 authorizations + {f1.queries - b.queries:g} (f1 - b)"
     )
     print(f"{misses} target(s) missed (reported, not failed)." if misses else "All targets met.")
 

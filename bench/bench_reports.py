@@ -50,7 +50,7 @@ USES = 10  # per package: every package of the benchmark has 10 uses, and 10 usa
 PRACTITIONERS = 10
 VALIDITY_DAYS = 365
 # the ratio to Odoo's Sales Analysis read_group that a report operation should not exceed
-TARGET = float(os.environ.get("BENCH_TARGET", "1.5"))
+TARGET = float(os.environ.get("BENCH_TARGET", "1.0"))
 REFERENCE = "sale.report read_group by month"
 # the list operations are also compared with the Sales Analysis list (informative, no target)
 LIST_REFERENCE = "sale.report search_read (list)"
@@ -113,6 +113,7 @@ class ClinicGenerator(TemplateCopier):
         self._journal()
         self._visits()
         self._authorizations()
+        self._unearned_moves()
         self.sql("ANALYZE")
         env.invalidate_all()
         log(f"bulk rows (SQL copies of the templates) in {time.perf_counter() - step:.0f} s")
@@ -822,6 +823,20 @@ class ClinicGenerator(TemplateCopier):
             "WHERE ev.id = u.event_id AND u.state != 'released'"
         )
 
+    def _unearned_moves(self):
+        """The movements of the unearned revenue account that the posting code records when an
+        entry is posted (`clinic.unearned.move`), for the generated entries: the same method,
+        on the entries the SQL copies posted (the templates' were recorded when posted)."""
+        self.cr.execute(
+            "SELECT ARRAY_AGG(id) FROM account_move WHERE state = 'posted' AND id NOT IN "
+            "(SELECT move_id FROM clinic_unearned_move)"
+        )
+        moves = self.env["account.move"].browse(self.cr.fetchone()[0] or [])
+        self.env["clinic.unearned.move"]._clinic_refresh(moves, fresh=True)
+        self.counts["clinic_unearned_move"] = self.value(
+            "SELECT COUNT(*) FROM clinic_unearned_move"
+        )
+
     def _authorizations(self):
         self.clone(
             "clinic_authorization",
@@ -859,6 +874,7 @@ class ClinicGenerator(TemplateCopier):
                 "account.move.line",
                 "sale.order.line",
                 "clinic.authorization",
+                "clinic.unearned.move",
             )
         }
         assert env["clinic.entitlement"].search_count([("name", "=like", "BPKG/%")]) == 2 * PATIENTS

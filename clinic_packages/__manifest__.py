@@ -14,9 +14,12 @@
         "security/ir.model.access.csv",
         "security/clinic_portal_security.xml",
         "security/clinic_report_security.xml",
+        "security/clinic_membership_security.xml",
+        "security/clinic_import_security.xml",
         "data/ir_sequence_data.xml",
         "data/ir_cron_data.xml",
         "data/clinic_accounts_data.xml",
+        "data/clinic_membership_data.xml",
         "views/clinic_location_views.xml",
         "views/clinic_entitlement_usage_views.xml",
         "views/clinic_entitlement_views.xml",
@@ -44,9 +47,11 @@
         "views/clinic_portal_templates.xml",
         "views/clinic_portal_booking_templates.xml",
         "views/menus.xml",
+        "views/clinic_membership_views.xml",
     ],
     "demo": [
         "demo/clinic_demo.xml",
+        "demo/clinic_membership_demo.xml",
     ],
     "assets": {
         "web.assets_backend": [

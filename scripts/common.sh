@@ -103,13 +103,18 @@ ensure_postgres() {
 }
 
 ensure_venv() {
-    local stamp="$VENV/.clinic-stamp" want
-    want="$(cat "$ODOO_SRC/requirements.txt" "$REPO_DIR/scripts/requirements-dev.txt" | sha1sum | cut -c1-40) $ODOO_SRC"
+    local stamp="$VENV/.clinic-stamp" want cons="$CLINIC_HOME/pip-constraints.txt"
+    mkdir -p "$CLINIC_HOME"
+    # cbor2 (an Odoo requirement) does not build with newer setuptools; that setuptools'
+    # pkg_resources does not find distributions whose metadata folder has a normalised name
+    # (zope_interface-7+, zope_event-5.1+), and Odoo's prefork server checks gevent's
+    # requirements with it: without these pins its gevent process (live notifications of
+    # the web client) dies at start under --workers
+    printf '%s\n' 'setuptools<70' 'zope.interface<7' 'zope.event<5.1' >"$cons"
+    want="$(cat "$ODOO_SRC/requirements.txt" "$REPO_DIR/scripts/requirements-dev.txt" "$cons" | sha1sum | cut -c1-40) $ODOO_SRC"
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then return; fi
     say "building the Python environment in $VENV (first run only: a few minutes)"
     [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-    local cons="$CLINIC_HOME/pip-constraints.txt"
-    echo 'setuptools<70' >"$cons"  # cbor2 (an Odoo requirement) does not build with newer setuptools
     PIP_CONSTRAINT="$cons" "$VENV/bin/pip" install -q --disable-pip-version-check \
         -r "$ODOO_SRC/requirements.txt" -r "$REPO_DIR/scripts/requirements-dev.txt"
     echo "$want" >"$stamp"

@@ -4,14 +4,21 @@ The tests live outside the addon, where Odoo's MetaCase does not tag them: the a
 set on ClinicCase let pytest-odoo run them as Odoo test cases.
 """
 
+import base64
+import json
+import os
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
+from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, Command, api, fields, sql_db
 from odoo.exceptions import UserError
 from odoo.service.model import retrying
 from odoo.tests import TransactionCase, freeze_time, new_test_user
+from odoo.tests.common import ChromeBrowser, get_db_name
+from odoo.tools import config
 
 
 def attend(event, action="arrive", **kwargs):
@@ -154,6 +161,57 @@ class ClinicTestMixin:
         if confirm:
             order.action_confirm()
         return order
+
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+# a tour logs this followed by a screenshot's name when its screen is ready
+SCREENSHOT_SIGNAL = "clinic-screenshot "
+
+
+class ClinicScreensMixin:
+    """Screenshots taken by browser tours, for the README (`CLINIC_SCREENSHOTS_DIR`, relative
+    to the repository) or under Odoo's screenshots folder."""
+
+    def _screenshots_dir(self):
+        wanted = os.environ.get("CLINIC_SCREENSHOTS_DIR")
+        if wanted:
+            return REPO_DIR / wanted
+        return Path(config["screenshots"]) / get_db_name() / "clinic_screens"
+
+    def _take_screens(self, tours):
+        """Run `tours` ((url, tour name, login)); each logs the name of a screenshot when its
+        screen is ready, and waits until the screenshot is saved."""
+        folder = self._screenshots_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        taken = {}
+        handle_console = ChromeBrowser._handle_console
+
+        def save(browser, name, future):
+            data = base64.b64decode(future.result()["data"])
+            (folder / f"{name}.png").write_bytes(data)
+            taken[name] = data
+            browser._websocket_send(
+                "Runtime.evaluate",
+                params={
+                    "expression": f"document.body.dataset.clinicScreenshot = {json.dumps(name)}"
+                },
+            )
+
+        def console(browser, type, args=None, stackTrace=None, **kw):
+            message = str(browser._from_remoteobject(args[0])) if args else ""
+            if type == "log" and message.startswith(SCREENSHOT_SIGNAL):
+                name = message[len(SCREENSHOT_SIGNAL) :]
+                self.assertRegex(name, r"^[a-z_]+$")
+                future = browser._websocket_send(
+                    "Page.captureScreenshot", params={"format": "png"}, with_future=True
+                )
+                future.add_done_callback(lambda f: save(browser, name, f))
+            return handle_console(browser, type, args=args, stackTrace=stackTrace, **kw)
+
+        with patch.object(ChromeBrowser, "_handle_console", console):
+            for url, tour, login in tours:
+                self.start_tour(url, tour, login=login)
+        return taken
 
 
 class ClinicCase(ClinicTestMixin, TransactionCase):

@@ -11,6 +11,7 @@ import threading
 import time
 import xmlrpc.client
 from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
 from lxml import html
 
@@ -232,6 +233,30 @@ class TestBookingSlots(BookingMixin, ClinicCase):
         )
         week = self._slots("2026-03-17 00:00:00", "2026-03-20 00:00:00")
         self.assertEqual({s["start"][:10] for s in week}, {"2026-03-19"})
+
+    def test_overlapping_busy_times(self):
+        """Busy times that overlap or touch, from the practitioner's own events and an
+        invitation, block one stretch; someone else's meeting blocks nothing. Monday, 8:00 to
+        11:00 and 12:00 to 16:00 UTC."""
+        Event = self.env["calendar.event"]
+        for start, stop, organizer, invited in (
+            ((8, 30), (9, 15), self.practitioner, self.practitioner),
+            ((9, 0), (9, 30), self.manager, self.practitioner),
+            ((9, 30), (9, 45), self.practitioner, self.practitioner),
+            ((12, 0), (13, 0), self.receptionist, self.receptionist),
+        ):
+            Event.create(
+                {
+                    "name": "Busy",
+                    "start": datetime(2026, 3, 16, *start),
+                    "stop": datetime(2026, 3, 16, *stop),
+                    "user_id": organizer.id,
+                    "partner_ids": [Command.set(invited.partner_id.ids)],
+                }
+            )
+        slots = self._slots("2026-03-16 00:00:00", "2026-03-17 00:00:00")
+        # 8:00-8:30 is too short for 45 minutes; 9:45-11:00 holds one visit
+        self.assertEqual(starts(slots), ["09:45", "12:00", "12:45", "13:30", "14:15", "15:00"])
 
     def test_daylight_saving_week(self):
         """Brussels moves to UTC+2 on Sunday 29 March 2026: 9:00 is 08:00 UTC on Friday and
@@ -586,8 +611,27 @@ class TestBookingPortalPages(BookingHttpCase):
         self.assertRegex(slots[0].text_content(), r"\d\d:\d\d\s+Dr. Practitioner")
         hour = int(start[11:13])
         self.assertIn(f"{(hour + 9) % 24:02d}:{start[14:16]}", slots[0].text_content())
-        data = {i.get("name"): i.get("value") for i in first.xpath("./input")}
-        response, page = self._page(first.get("action"), data=data)
+        # choosing a time asks to confirm it (nothing booked yet), in Tokyo time too
+        self.assertEqual(first.get("method"), "get")
+        query = {i.get("name"): i.get("value") for i in first.xpath("./input")}
+        __, page = self._page(f"{first.get('action')}?{urlencode(query)}")
+        self.assertFalse(self._visits())
+        confirm = page.xpath("//div[hasclass('o_clinic_confirm_card')]//form")[0]
+        self.assertIn(
+            f"{(hour + 9) % 24:02d}:{start[14:16]}",
+            page.xpath("string(//div[hasclass('o_clinic_confirm_card')])"),
+        )
+        data = {i.get("name"): i.get("value") for i in confirm.xpath("./input")}
+        self.assertEqual(data["start"], start)
+        # a time with someone the package does not allow (an edited link): nothing to confirm
+        forged = dict(query, user_id=self.receptionist.id)
+        __, page = self._page(f"{first.get('action')}?{urlencode(forged)}")
+        self.assertFalse(page.xpath("//div[hasclass('o_clinic_confirm_card')]"))
+        self.assertIn(
+            "choose one of the times offered",
+            page.xpath("string(//div[hasclass('o_clinic_book_error')])"),
+        )
+        response, page = self._page(confirm.get("action"), data=data)
         self.assertIn(
             "/my/packages?booked=",
             response.url,
@@ -600,7 +644,7 @@ class TestBookingPortalPages(BookingHttpCase):
         self.assertEqual(visit.start.strftime("%Y-%m-%d %H:%M:%S"), start)
         self.assertEqual(len(page.xpath("//tr[hasclass('o_clinic_portal_upcoming')]")), 1)
         # the same time again (a second tab): refused on the page, nothing booked
-        __, page = self._page(first.get("action"), data=data)
+        __, page = self._page(confirm.get("action"), data=data)
         self.assertIn("just taken", page.xpath("string(//div[hasclass('o_clinic_book_error')])"))
         self.assertEqual(len(self._visits()), 1)
         # James cannot open Maria's booking page nor cancel her visit

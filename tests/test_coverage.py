@@ -5,6 +5,7 @@ the rest is billed to the patient; the visit explains each party considered in
 
 from datetime import date
 
+from odoo.exceptions import ValidationError
 from odoo.tests import freeze_time
 
 from .common import attend
@@ -120,3 +121,27 @@ class TestCoverage(AuthorizationCase):
                 "The patient is billed $\xa0200.00 at arrival.",
             ],
         )
+
+    def test_unlimited_service_books_beyond_its_quantity(self):
+        """A membership period may give unlimited uses of a service: its visits are booked
+        and counted beyond the line's quantity, the package is never used up."""
+        package = self.env["clinic.entitlement"].create(
+            {"partner_id": self.patient.id, "product_id": self.copays.id}
+        )
+        line = package.line_ids
+        line.write({"quantity": 1, "unlimited": True})
+        package._clinic_activate()
+        visits = [self._book(at(3, day)) for day in (4, 5, 6)]
+        self.assertEqual([visit.clinic_entitlement_id for visit in visits], [package] * 3)
+        self.assertEqual((line.reserved, line.used, package.uses_reserved), (3, 0, 3))
+        self.assertEqual(visits[0].clinic_package_info, f"{package.name}: unlimited uses")
+        self.assertIn(
+            f"Package {package.name}: unlimited uses: pays the visit",
+            "".join(visits[0].clinic_coverage_trace.split("\n")[:1]),
+        )
+        for visit in visits:
+            attend(visit, "arrive")
+        self.assertEqual((line.used, line.reserved, package.state), (3, 0, "active"))
+        # back to a limited service: 3 used of 1 is refused with a clear message
+        with self.assertRaisesRegex(ValidationError, "cannot have 1 uses, 3 are already used"):
+            line.write({"unlimited": False})

@@ -104,6 +104,9 @@ class ImportCase(ClinicCase):
     def _openings(self):
         return self.env["account.move"].search([("clinic_move_kind", "=", "opening")])
 
+    def _shares(self):
+        return self.env["clinic.entitlement.opening"].search([])
+
     def _balance(self, account, **domain):
         self.env.flush_all()
         lines = self.env["account.move.line"].search(
@@ -161,7 +164,8 @@ class TestImportPackages(ImportCase):
             {self.physio: (6, 2, 4), self.massage: (4, 1, 3)},
         )
         self.assertEqual((james.uses_total, james.uses_used, james.uses_remaining), (10, 3, 7))
-        # one opening entry for the import: Cr unearned per package, Dr clearing per patient
+        # one opening entry for the import: Cr unearned and Dr clearing per patient, each
+        # package's part of its patient's unearned item itemised
         opening = self._openings()
         self.assertEqual(len(opening), 1)
         self.assertEqual(opening.state, "posted")
@@ -177,12 +181,19 @@ class TestImportPackages(ImportCase):
             ),
             sorted(
                 [
-                    (self.deferred.id, self.patient.id, maria.id, -500.0),
-                    (self.deferred.id, self.patient_2.id, james.id, -700.0),
+                    (self.deferred.id, self.patient.id, False, -500.0),
+                    (self.deferred.id, self.patient_2.id, False, -700.0),
                     (self.clearing.id, self.patient.id, False, 500.0),
                     (self.clearing.id, self.patient_2.id, False, 700.0),
                 ]
             ),
+        )
+        self.assertEqual(
+            sorted(
+                (share.entitlement_id.id, share.move_line_id.partner_id.id, share.amount)
+                for share in self._shares()
+            ),
+            sorted([(maria.id, self.patient.id, 500.0), (james.id, self.patient_2.id, 700.0)]),
         )
         # the package's money: billed = its opening value, all of it unearned
         for package, value in ((maria, 500.0), (james, 700.0)):
@@ -253,6 +264,60 @@ class TestImportPackages(ImportCase):
         # what is left / uses left each time: 100 / 3, 66.67 / 2, the rest
         self.assertEqual(amounts, [33.33, 33.34, 33.33])
         self.assertAlmostEqual(self.assertInvariant(package)["unearned"], 0.0, 2)
+
+    def test_one_unearned_item_per_patient_itemised_per_package(self):
+        rows = (
+            "reference,patient_email,package,service,quantity,used,expiry,unearned\n"
+            "PAIR-1,maria@example.com,8 Physio Sessions,97110,8,3,2099-01-31,500\n"
+            "PAIR-2,maria@example.com,Rehab Bundle,Massage 60 min,4,1,2099-06-30,150\n"
+        )
+        self._import("packages", rows.encode())
+        physio, massage = self._imported("PAIR-1"), self._imported("PAIR-2")
+        # the patient's two packages: one unearned item and one clearing item
+        opening = self._openings()
+        self.assertEqual(
+            sorted(
+                (line.account_id.id, line.partner_id.id, line.balance) for line in opening.line_ids
+            ),
+            sorted(
+                [
+                    (self.deferred.id, self.patient.id, -650.0),
+                    (self.clearing.id, self.patient.id, 650.0),
+                ]
+            ),
+        )
+        item = opening.line_ids.filtered(lambda line: line.account_id == self.deferred)
+        self.assertEqual(
+            {(share.entitlement_id, share.move_line_id, share.amount) for share in self._shares()},
+            {(physio, item, 500.0), (massage, item, 150.0)},
+        )
+        # each package holds its own row's value, and the report splits the item the same way
+        for package, value in ((physio, 500.0), (massage, 150.0)):
+            money = self.assertInvariant(package)
+            self.assertAlmostEqual(money["billed"], value, 2)
+            self.assertAlmostEqual(money["unearned"], value, 2)
+            self.assertIn(opening, package._clinic_entries())
+        report = dict(
+            self.env["clinic.report.unearned"]._read_group(
+                [("entitlement_id", "in", (physio | massage).ids)],
+                ["entitlement_id"],
+                ["amount:sum"],
+            )
+        )
+        self.assertEqual(
+            {e.id: round(a, 2) for e, a in report.items()}, {physio.id: 500.0, massage.id: 150.0}
+        )
+        # the first visit of each recognises what it holds / its uses left
+        event = self._arrive(3)
+        self.assertEqual(event.clinic_entitlement_id, physio)
+        self.assertAlmostEqual(event.clinic_usage_id.amount, 100.0, 2)  # 500 / 5
+        event = self._arrive(4, service=self.massage)
+        self.assertEqual(event.clinic_entitlement_id, massage)
+        self.assertAlmostEqual(event.clinic_usage_id.amount, 50.0, 2)  # 150 / 3
+        self.assertAlmostEqual(self.assertInvariant(physio)["unearned"], 400.0, 2)
+        self.assertAlmostEqual(self.assertInvariant(massage)["unearned"], 100.0, 2)
+        # the general ledger agrees: the patient's unearned balance is the packages' sum
+        self.assertAlmostEqual(self._balance(self.deferred, partner_id=self.patient.id), -500.0, 2)
 
     def test_reimport_updates_instead_of_duplicating(self):
         self._import("packages", csv_file("packages.csv"))

@@ -4,7 +4,10 @@ Each example is a random sequence of operations - sell (four kinds of package: p
 taxed, prepaid credit, no-shows excluded), sell now and invoice later, book, arrive, no-show
 (covered or charged), cancel (late or not), undo, post the visit invoice, expire, extend,
 advance the clock (the daily expiry job runs), pause, resume, cancel the package, refund (0,
-suggested, half, all collected, and amounts out of range), and writes a client could send
+suggested, half, all collected, and amounts out of range), transfer a package to the other
+patient (its upcoming visits moved or released), sell a membership (monthly with rollover,
+weekly without), renew it (the renewal job at its period's end), cancel it, and writes a
+client could send
 over RPC as a Clinic User (counters, states, prices, uses, a visit's attendance: all
 refused) - run in a savepoint of its own, rolled back afterwards, so that examples are
 independent. After every step:
@@ -88,6 +91,12 @@ WEIGHTED = [
     # sold now, invoiced later: visits delivered meanwhile wait for the invoice
     (st.tuples(st.just("sell_late"), st.sampled_from(("plain", "taxed", "strict"))), 1),
     (st.tuples(st.just("invoice_late"), ref), 2),
+    # a package's remaining uses and value move to the other patient
+    (st.tuples(st.just("transfer"), ref, st.booleans()), 1),
+    # memberships: every period a package of its own, with its invoice, rollover, breakage
+    (st.tuples(st.just("sell_membership"), st.booleans(), st.booleans()), 1),
+    (st.tuples(st.just("renew"), ref), 2),
+    (st.tuples(st.just("cancel_membership"), ref), 1),
 ]
 OPERATIONS = st.one_of([strategy for strategy, weight in WEIGHTED for _i in range(weight)])
 # every history ends with the visit invoices posted, and the daily job long after every
@@ -148,6 +157,25 @@ class TestMoneyProperties(ClinicTestMixin, TransactionCase):
             ),
         }
         cls.services = {"physio": cls.physio, "massage": cls.massage}
+        cls.memberships = {
+            # 100 / 4 uses a month, the unused ones roll over once
+            True: cls._clinic_package(
+                "Monthly Physio Membership",
+                100.0,
+                [(cls.physio, 4, 0.0)],
+                clinic_membership=True,
+                clinic_period="month",
+                clinic_rollover=True,
+            ),
+            # 100 / 3 uses a week, the unused ones go to breakage
+            False: cls._clinic_package(
+                "Weekly Physio Membership",
+                100.0,
+                [(cls.physio, 3, 0.0)],
+                clinic_membership=True,
+                clinic_period="week",
+            ),
+        }
 
     # ------------------------------------------------------------------ the property
     @settings(
@@ -183,6 +211,27 @@ class TestMoneyProperties(ClinicTestMixin, TransactionCase):
                 ("reset", 0),
                 ("refund", 1, "half"),
                 ("refund", 0, "all"),
+            ],
+        )
+    )
+    # memberships: a use, renewals with and without rollover, a transfer of a period, a
+    # cancellation, a refund of a renewed period
+    @example(
+        (
+            [("sell", "plain", 1, "full", False)],
+            [("book", 0, 0, "physio", False)],
+            [
+                ("sell_membership", True, True),
+                ("book", 1, 1, "physio", False),
+                ("arrive", 1),
+                ("renew", 0),
+                ("sell_membership", False, False),
+                ("renew", 1),
+                ("transfer", 3, True),
+                ("renew", 0),
+                ("cancel_membership", 1),
+                ("refund", 2, "all"),
+                ("renew", 1),
             ],
         )
     )
@@ -234,6 +283,7 @@ class TestMoneyProperties(ClinicTestMixin, TransactionCase):
         self.entitlements = self.env["clinic.entitlement"]
         self.events = self.env["calendar.event"]
         self.late_orders = self.env["sale.order"]  # sold, not invoiced yet
+        self.sold_memberships = self.env["clinic.membership"]
         self.env.flush_all()
         self.env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM account_move")
         self.first_move_id = self.env.cr.fetchone()[0] + 1
@@ -260,6 +310,10 @@ class TestMoneyProperties(ClinicTestMixin, TransactionCase):
         else:
             self.assertIsNot(expected, False, f"{label}: should have been refused")
             statistic(f"{name}: done")
+        # the periods a renewal (or the expiry job) opened, the packages a transfer made
+        self.entitlements |= (
+            self.sold_memberships.period_ids | self.entitlements.transferred_to_id
+        ).sorted("id")
         self._check_invariants(label)
 
     # ------------------------------------------------------------------ picking records
@@ -342,6 +396,68 @@ class TestMoneyProperties(ClinicTestMixin, TransactionCase):
             self.late_orders -= order
 
         return True, invoice
+
+    def _op_transfer(self, index, move_visits):
+        entitlement = self._entitlement(index)
+        if not entitlement:
+            return True, None
+        owner = entitlement.partner_id
+        other = self.patient if owner == self.patient_2 else self.patient_2
+
+        def transfer():
+            wizard = self.env["clinic.entitlement.transfer"].create(
+                {
+                    "entitlement_id": entitlement.id,
+                    "partner_id": other.id,
+                    "move_visits": move_visits,
+                }
+            )
+            wizard.action_confirm()
+            self.assertEqual(entitlement.state, "transferred")
+
+        # refused for packages that are over, prepaid, not invoiced yet or used up
+        return (None if entitlement.can_transfer else False), transfer
+
+    def _op_sell_membership(self, rollover, paid):
+        def sell():
+            order = self._clinic_sell(self.memberships[rollover])
+            invoice = order._create_invoices()
+            invoice.action_post()
+            if paid:
+                self.env["account.payment.register"].with_context(
+                    active_model="account.move", active_ids=invoice.ids
+                ).create({"journal_id": self.bank.id})._create_payments()
+            membership = order.clinic_entitlement_ids.membership_id
+            self.assertEqual(membership.current_period_id.state, "active")
+            self.sold_memberships |= membership
+            self.entitlements |= order.clinic_entitlement_ids
+
+        return True, sell
+
+    def _op_renew(self, index):
+        """The clock moves to the end of a membership's period (if it is later) and the
+        renewal job runs, then the expiry job."""
+        if not self.sold_memberships:
+            return True, None
+        membership = self.sold_memberships[index % len(self.sold_memberships)]
+
+        def renew():
+            due = membership.date_next
+            if due and due > self.today:
+                self._move_clock((due - self.today).days)
+            periods = membership.period_ids
+            self.env["clinic.membership"]._cron_renew()
+            self.env["clinic.entitlement"]._cron_expire()
+            if membership.state == "active" and due:
+                self.assertGreater(len(membership.period_ids), len(periods))
+
+        return True, renew
+
+    def _op_cancel_membership(self, index):
+        if not self.sold_memberships:
+            return True, None
+        membership = self.sold_memberships[index % len(self.sold_memberships)]
+        return membership.state == "active", membership.action_cancel
 
     def _payment(self, patient, amount, **values):
         payment = self.env["account.payment"].create(
@@ -657,8 +773,12 @@ class TestMoneyProperties(ClinicTestMixin, TransactionCase):
                 reserved = len(usages.filtered(lambda u: u.state == "reserved"))
                 self.assertEqual((line.used, line.reserved), (used, reserved), where)
                 self.assertGreaterEqual(line.remaining, 0, f"{where}: negative uses left")
-                # a refunded or cancelled package has nothing left
-                left = 0 if entitlement.state in ("refunded", "cancelled") else line.quantity
+                # a refunded, cancelled or transferred package has nothing left
+                left = (
+                    0
+                    if entitlement.state in ("refunded", "cancelled", "transferred")
+                    else line.quantity
+                )
                 self.assertEqual(line.remaining, max(left - used - reserved, 0), where)
             self.assertGreaterEqual(entitlement.uses_remaining, 0, where)
             consumed = entitlement.usage_ids.filtered(lambda u: u.state == "consumed")
@@ -675,10 +795,24 @@ class TestMoneyProperties(ClinicTestMixin, TransactionCase):
                 self.assertAlmostEqual(
                     money["recognised"], round_(sum(consumed.mapped("amount"))), 2, where
                 )
+                # what it was sold for, less the value it gave to another package (a
+                # transfer, a membership's rollover); a renewed period: its invoice plus the
+                # value rolled over into it
+                given = sum(
+                    entitlement._clinic_ledger()
+                    .filtered(
+                        lambda line: (
+                            line.move_id.clinic_move_kind == "transfer"
+                            and line.account_id == self.deferred
+                            and line.balance > 0
+                        )
+                    )
+                    .mapped("balance")
+                )
                 billed = (
                     0.0
                     if entitlement.sale_order_id in self.late_orders
-                    else (entitlement.amount_untaxed)
+                    else round_(entitlement.amount_untaxed - given)
                 )
                 self.assertAlmostEqual(money["billed"], billed, 2, where)
                 self.assertGreaterEqual(round_(money["unearned"]), 0.0, where)

@@ -8,13 +8,13 @@ second database that has it).
 """
 
 import unittest
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase, new_test_user
 
-from .common import ClinicTestMixin
+from .common import ClinicScreensMixin, ClinicTestMixin
 from .test_booking_slots import hours_calendar, practitioner_works
 
 
@@ -160,3 +160,124 @@ class TestShop(ShopCase):
         self.assertEqual(entitlement.partner_id, self.patient)
         self.assertEqual(entitlement.state, "active")
         self.assertEqual((entitlement.uses_total, entitlement.uses_remaining), (8, 8))
+
+
+class TestShopNewPatient(ClinicScreensMixin, ShopCase):
+    """Headless Chromium, no staff action: a visitor without an account buys a package in the
+    shop, pays with the Demo provider, signs up, books a visit on the package from My
+    Packages, sees it listed and cancels it. The tour takes the README's screenshots of the
+    shop and the portal booking (to $CLINIC_SCREENSHOTS_DIR when set, as TestScreens)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        env.company.name = "Harbour Physio Clinic"
+        cls.practitioner.name = "Dr. Sara Ahmed"
+        cls.package_physio8.write(
+            {
+                "description_sale": "8 physio sessions of 45 minutes, valid 6 months. "
+                "Book them yourself online.",
+                "description_ecommerce": "<p>Eight 45-minute physiotherapy sessions, valid six "
+                "months. Once paid, book each visit yourself from <b>My Packages</b>.</p>",
+                "clinic_location_ids": [Command.set(cls.location.ids)],
+            }
+        )
+        # Odoo's defaults, stated: guests may check out, anyone may sign up (b2c)
+        cls.website = env["website"].get_current_website()
+        cls.website.write({"account_on_checkout": "optional", "auth_signup_uninvited": "b2c"})
+        env["ir.config_parameter"].set_param("sale.automatic_invoice", False)
+        cls.provider.write({"state": "test", "is_published": True})
+        cls.provider.payment_method_ids.filtered(lambda m: m.code == "demo").active = True
+        # the clinic's cancellation window: the tour books a time more than a day ahead
+        env.company.clinic_cancel_window_hours = 24
+
+    def start_tour(self, url_path, tour_name, step_delay=None, **kwargs):
+        # a long tour (the shop, the payment, the signup, the portal): more than the
+        # default minute on a loaded machine
+        kwargs.setdefault("timeout", 300)
+        return super().start_tour(url_path, tour_name, step_delay=step_delay, **kwargs)
+
+    def test_new_visitor_from_shop_to_booked_visit(self):
+        Users = self.env["res.users"].with_context(active_test=False)
+        users_before = Users.search([]).ids
+        taken = self._take_screens([("/shop", "clinic_shop_new_patient", None)])
+        self.assertEqual(
+            sorted(taken),
+            [
+                "portal_book_confirm",
+                "portal_book_slots",
+                "portal_my_packages",
+                "portal_visit_booked",
+                "shop_cart",
+                "shop_product",
+            ],
+        )
+        # a new portal user, for the customer of the order
+        user = Users.search([("id", "not in", users_before)])
+        self.assertEqual(len(user), 1)
+        self.assertEqual(user.login, "lena.novak@example.com")
+        self.assertTrue(user._is_portal())
+        patient = user.partner_id
+        self.assertEqual((patient.name, patient.email), ("Lena Novak", "lena.novak@example.com"))
+        self.assertEqual((patient.street, patient.city), ("Rue Haute 12", "Brussels"))
+        # the order: confirmed, invoiced, paid by the Demo provider
+        order = self.env["sale.order"].search([("partner_id", "=", patient.id)])
+        self.assertEqual(len(order), 1)
+        self.assertEqual(order.website_id, self.website)
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(order.order_line.product_id, self.package_physio8)
+        self.assertEqual(order.transaction_ids.provider_id, self.provider)
+        self.assertEqual(order.transaction_ids.state, "done")
+        invoice = order.invoice_ids
+        self.assertEqual(len(invoice), 1)
+        self.assertEqual(invoice.state, "posted")
+        self.assertEqual(invoice.partner_id, patient)
+        self.assertAlmostEqual(invoice.amount_total, 1600.0)
+        self.assertIn(invoice.payment_state, ("paid", "in_payment"))
+        self.assertEqual(order.transaction_ids.payment_id.reconciled_invoice_ids, invoice)
+        # the package: the patient's, active since the payment, one use reserved then given
+        # back
+        entitlement = order.clinic_entitlement_ids
+        self.assertEqual(len(entitlement), 1)
+        self.assertEqual(entitlement.partner_id, patient)
+        self.assertEqual(entitlement.state, "active")
+        self.assertEqual(entitlement.date_start, date.today())
+        self.assertEqual((entitlement.uses_total, entitlement.uses_remaining), (8, 8))
+        self.assertAlmostEqual(entitlement.deferred_balance, 1600.0)
+        # the visit: booked by the patient on the practitioner's calendar, cancelled on time
+        visit = (
+            self.env["calendar.event"]
+            .with_context(active_test=False)
+            .search([("clinic_patient_id", "=", patient.id)])
+        )
+        self.assertEqual(len(visit), 1)
+        self.assertEqual(visit.create_uid, user)
+        self.assertEqual(visit.user_id, self.practitioner)
+        self.assertIn(self.practitioner.partner_id, visit.partner_ids)
+        self.assertIn(patient, visit.partner_ids)
+        self.assertEqual(visit.clinic_service_id, self.physio)
+        self.assertEqual(visit.clinic_location_id, self.location)
+        self.assertEqual(visit.clinic_entitlement_id, entitlement)
+        self.assertGreater(visit.start, datetime.now() + timedelta(hours=24))
+        self.assertEqual(visit.stop - visit.start, timedelta(minutes=45))
+        self.assertEqual(visit.clinic_attendance, "cancelled")
+        usage = visit.clinic_usage_id
+        self.assertEqual(usage.entitlement_id, entitlement)
+        self.assertEqual((usage.state, usage.reason), ("released", "cancelled"))
+        self.assertEqual(usage.create_uid, user)
+        # nobody of the clinic did anything: the visitor (the website's public user), then the
+        # patient; Odoo itself created the cart (website_sale creates carts as the superuser)
+        records = [order, invoice, entitlement, visit, usage]
+        doers = self.env["res.users"].union(
+            *(record.create_uid | record.write_uid for record in records)
+        )
+        staff = (
+            self.manager | self.receptionist | self.practitioner | self.env.ref("base.user_admin")
+        )
+        self.assertFalse(doers & staff)
+        self.assertEqual(
+            doers - self.env.ref("base.user_root"),
+            self.website.user_id | user,
+            [(r._name, r.create_uid.login, r.write_uid.login) for r in records],
+        )

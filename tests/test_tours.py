@@ -4,25 +4,15 @@ headless Chromium against the test server, then the database is checked.
 Run with pytest-odoo's `--odoo-http` (scripts/test.sh does); without it HttpCase is skipped.
 """
 
-import base64
-import json
-import os
 import struct
 from datetime import datetime, timedelta
-from pathlib import Path
-from unittest.mock import patch
 
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user
-from odoo.tests.common import ChromeBrowser, get_db_name
-from odoo.tools import config
 
-from .common import ClinicTestMixin, attend
-
-REPO_DIR = Path(__file__).resolve().parent.parent
-SCREENSHOT_SIGNAL = "clinic-screenshot "
+from .common import ClinicScreensMixin, ClinicTestMixin, attend
 
 
 class ClinicTourCase(ClinicTestMixin, HttpCase):
@@ -111,7 +101,7 @@ class TestFrontDeskTours(ClinicTourCase):
         self.assertEqual(invoice.amount_residual, 600.0)
 
 
-class TestScreens(ClinicTourCase):
+class TestScreens(ClinicScreensMixin, ClinicTourCase):
     """The README's screenshots, 1366x768, taken in headless Chromium.
 
     They go to $CLINIC_SCREENSHOTS_DIR (relative paths from the repository root), so that
@@ -230,47 +220,6 @@ class TestScreens(ClinicTourCase):
             "clinic_package_filters",
             login=self.receptionist.login,
         )
-
-    def _screenshots_dir(self):
-        wanted = os.environ.get("CLINIC_SCREENSHOTS_DIR")
-        if wanted:
-            return REPO_DIR / wanted
-        return Path(config["screenshots"]) / get_db_name() / "clinic_screens"
-
-    def _take_screens(self, tours):
-        """Run `tours` ((url, tour name, login)); each logs the name of a screenshot when its
-        screen is ready, and waits until the screenshot is saved."""
-        folder = self._screenshots_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        taken = {}
-        handle_console = ChromeBrowser._handle_console
-
-        def save(browser, name, future):
-            data = base64.b64decode(future.result()["data"])
-            (folder / f"{name}.png").write_bytes(data)
-            taken[name] = data
-            browser._websocket_send(
-                "Runtime.evaluate",
-                params={
-                    "expression": f"document.body.dataset.clinicScreenshot = {json.dumps(name)}"
-                },
-            )
-
-        def console(browser, type, args=None, stackTrace=None, **kw):
-            message = str(browser._from_remoteobject(args[0])) if args else ""
-            if type == "log" and message.startswith(SCREENSHOT_SIGNAL):
-                name = message[len(SCREENSHOT_SIGNAL) :]
-                self.assertRegex(name, r"^[a-z_]+$")
-                future = browser._websocket_send(
-                    "Page.captureScreenshot", params={"format": "png"}, with_future=True
-                )
-                future.add_done_callback(lambda f: save(browser, name, f))
-            return handle_console(browser, type, args=args, stackTrace=stackTrace, **kw)
-
-        with patch.object(ChromeBrowser, "_handle_console", console):
-            for url, tour, login in tours:
-                self.start_tour(url, tour, login=login)
-        return taken
 
     def _screen_week(self):
         """A front desk's week: visits of two practitioners, today and the next days."""

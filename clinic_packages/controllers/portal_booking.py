@@ -24,16 +24,47 @@ class ClinicPortalBooking(http.Controller):
         user = request.env.user
         return user.tz or user.commercial_partner_id.tz or "UTC"
 
-    def _clinic_own_package(self, entitlement_id):
-        """The package, if the logged-in user may book on it; else None."""
-        entitlement = request.env["clinic.entitlement"].browse(entitlement_id)
+    def _clinic_own_record(self, model, record_id):
+        """The `model` record of `record_id` if the logged-in user is its patient, else None
+        (the routes then go back to My Packages, as Odoo's portal does for a document that is
+        not the user's). A package is the patient's when they may book on it
+        (`clinic.entitlement._clinic_booking_patient`), a visit when it is theirs
+        (`calendar.event._clinic_check_own_visit`): the models decide, not the routes."""
+        checks = {
+            "clinic.entitlement": "_clinic_booking_patient",
+            "calendar.event": "_clinic_check_own_visit",
+        }
+        record = request.env[model].browse(record_id)
         try:
-            if not entitlement.sudo().exists():
+            if not record.sudo().exists():
                 return None
-            entitlement._clinic_booking_patient()
+            getattr(record, checks[model])()
         except (AccessError, MissingError):
             return None
-        return entitlement
+        return record
+
+    def _clinic_choice(self, package, start, user_id, location_id, tz_name):
+        """The time the patient chose, to confirm: `start` (UTC string), its local date and
+        time, the practitioner and location records, if they are among the package's; else
+        None. Whether the time is still free is checked when the visit is booked."""
+        try:
+            moment = fields.Datetime.to_datetime(start)
+            user_id, location_id = int(user_id or 0), int(location_id or 0)
+        except ValueError:
+            return None
+        user = package._clinic_booking_practitioners().filtered(lambda u: u.id == user_id)
+        locations = package._clinic_booking_locations()
+        location = locations.filtered(lambda loc: loc.id == location_id)
+        if not moment or not user or bool(locations) != bool(location):
+            return None
+        local = pytz.utc.localize(moment).astimezone(pytz.timezone(tz_name))
+        return {
+            "start": fields.Datetime.to_string(moment),
+            "date": local.date(),
+            "time": local.strftime("%H:%M"),
+            "user": user,
+            "location": location,
+        }
 
     def _clinic_days(self, slots, tz_name):
         """The slots grouped by day in the patient's time zone: [(date, [slot, ...]), ...],
@@ -68,16 +99,32 @@ class ClinicPortalBooking(http.Controller):
         website=True,
         methods=["GET"],
     )
-    def portal_clinic_book(self, entitlement_id, service_id=None, page=0, error=None, **kw):
-        entitlement = self._clinic_own_package(entitlement_id)
+    def portal_clinic_book(
+        self,
+        entitlement_id,
+        service_id=None,
+        page=0,
+        error=None,
+        start=None,
+        user_id=None,
+        location_id=None,
+        **kw,
+    ):
+        """The services of the package, then the free times of the chosen service; with a
+        time chosen (`start`, `user_id`, `location_id`, as the slot buttons send them), the
+        visit to confirm (the confirmation posts it)."""
+        entitlement = self._clinic_own_record("clinic.entitlement", entitlement_id)
         if entitlement is None:
             return request.redirect("/my/packages")
         package = entitlement.sudo()
-        lines = package.line_ids.filtered(lambda line: line.remaining > 0)
+        lines = package.line_ids.filtered(lambda line: line.unlimited or line.remaining > 0)
         service = lines.service_product_id.filtered(lambda s: str(s.id) == str(service_id))
         if not service and len(lines) == 1:
             service = lines.service_product_id
-        page = min(max(int(page or 0), 0), PAGES - 1)
+        try:
+            page = min(max(int(page or 0), 0), PAGES - 1)
+        except ValueError:
+            page = 0
         tz_name = self._clinic_tz()
         values = {
             "page_name": "clinic_packages_book",
@@ -89,8 +136,15 @@ class ClinicPortalBooking(http.Controller):
             "pages": PAGES,
             "error": error,
             "clinic_tz": tz_name,
+            "choice": None,
         }
-        if service:
+        if service and start and not error:
+            values["choice"] = self._clinic_choice(package, start, user_id, location_id, tz_name)
+            if values["choice"] is None:
+                values["error"] = request.env._(
+                    "This time could not be read: choose one of the times offered."
+                )
+        if service and not values["choice"]:
             begin = fields.Datetime.now() + timedelta(days=DAYS_SHOWN * page)
             try:
                 slots = entitlement.with_context(tz=tz_name).clinic_booking_slots(
@@ -112,7 +166,7 @@ class ClinicPortalBooking(http.Controller):
     def portal_clinic_book_post(
         self, entitlement_id, service_id=None, start=None, user_id=None, location_id=None, **kw
     ):
-        entitlement = self._clinic_own_package(entitlement_id)
+        entitlement = self._clinic_own_record("clinic.entitlement", entitlement_id)
         if entitlement is None:
             return request.redirect("/my/packages")
         try:
@@ -137,13 +191,11 @@ class ClinicPortalBooking(http.Controller):
         methods=["POST"],
     )
     def portal_clinic_cancel(self, event_id, **kw):
-        event = request.env["calendar.event"].browse(event_id)
-        try:
-            if not event.sudo().exists():
-                raise MissingError(request.env._("This visit no longer exists."))
-            attendance = event.clinic_portal_cancel()
-        except (AccessError, MissingError):
+        event = self._clinic_own_record("calendar.event", event_id)
+        if event is None:
             return request.redirect("/my/packages")
+        try:
+            attendance = event.clinic_portal_cancel()
         except UserError as refusal:
             request.env.cr.rollback()
             return request.redirect("/my/packages?" + urlencode({"cancel_error": refusal.args[0]}))

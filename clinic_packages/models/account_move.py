@@ -54,6 +54,7 @@ class AccountMove(models.Model):
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
+        posted._clinic_record_unearned()
         # a package invoiced after some of its visits: their value is recognised now
         waiting = (
             posted.filtered(lambda move: move.move_type == "out_invoice")
@@ -74,6 +75,26 @@ class AccountMove(models.Model):
         for invoice in to_allocate:
             invoice.sudo()._clinic_allocate_prepayment()
         return posted
+
+    def button_draft(self):
+        # button_cancel resets a posted entry through here too
+        was_posted = self.filtered(lambda move: move.state == "posted")
+        res = super().button_draft()
+        self.env["clinic.unearned.move"]._clinic_remove(was_posted)
+        return res
+
+    def _clinic_record_unearned(self):
+        """These entries were just posted: the movements of those that touch a company's
+        unearned revenue account are recorded for the unearned revenue report (whoever posts
+        them: sale, visit, refund, expiry, transfer, import or a manual entry)."""
+        unearned = self.filtered(
+            lambda move: any(
+                line.account_id == move.company_id.clinic_deferred_account_id
+                for line in move.line_ids
+            )
+        )
+        if unearned:
+            self.env["clinic.unearned.move"].sudo()._clinic_refresh(unearned, fresh=True)
 
     def _clinic_allocate_prepayment(self):
         """Pay this visit invoice from its package's prepayment, and from nothing else: the

@@ -208,16 +208,25 @@ class CalendarEvent(models.Model):
             for vals in vals_list:
                 self._clinic_check_input(dict(defaults, **vals))
         self._clinic_prepare_visit_vals(vals_list)
-        for vals in vals_list:
-            # a patient and a service with no package chosen: pick the usable one
+        # a patient and a service with no package chosen: pick the usable one, and its
+        # service line (the pick checked every limit but the uses left, which the
+        # reservation takes atomically)
+        picked = {}
+        for index, vals in enumerate(vals_list):
             if (
                 "clinic_entitlement_id" not in vals
                 and vals.get("clinic_patient_id")
                 and vals.get("clinic_service_id")
             ):
-                vals["clinic_entitlement_id"] = self._clinic_pick_for_vals(vals).id
+                package, line = self._clinic_pick_for_vals(vals)
+                vals["clinic_entitlement_id"] = package.id
+                if line:
+                    picked[index] = line
         self._clinic_prepare_authorization(vals_list)
-        events = super(CalendarEvent, defer_sync(self)).create(vals_list)
+        events = super(
+            CalendarEvent,
+            defer_sync(self).with_context(**internal_context(clinic_practitioner_checked=True)),
+        ).create(vals_list)
         # booking is the business action: the caller was checked above
         events = trusted(events.with_env(self.env))
         if outer:
@@ -227,7 +236,8 @@ class CalendarEvent(models.Model):
                 "clinic_entitlement_id"
             )
             series.sorted(lambda e: (e.start, e.id))._clinic_sync_reservation(
-                soft=bool(series.recurrence_id)
+                soft=bool(series.recurrence_id),
+                picked={events[index].id: line for index, line in picked.items()},
             )
             self.env["clinic.authorization"]._clinic_check_block(
                 events | events.recurrence_id.calendar_event_ids, batch=True
@@ -255,7 +265,9 @@ class CalendarEvent(models.Model):
             vals = dict(vals, clinic_coverage_note=False)
         previous = {}
         if {"clinic_patient_id", "user_id"}.intersection(vals):
-            previous = {e.id: e.clinic_patient_id | e.user_id.partner_id for e in self}
+            previous = {
+                e.id: self._clinic_visit_attendees(e.clinic_patient_id, e.user_id) for e in self
+            }
         res = super().write(vals)
         if previous:
             trusted(self)._clinic_sync_attendees(previous)
@@ -389,12 +401,15 @@ class CalendarEvent(models.Model):
         trusted(self.clinic_usage_id)._action_release("visit_removed")
 
     # ------------------------------------------------------------------ reservation
-    def _clinic_sync_reservation(self, soft=False):
+    def _clinic_sync_reservation(self, soft=False, picked=None):
         """Make each visit's package use match the visit: reserve one use of the chosen
         package, move it when the package or service changes, release it when the package is
         removed or the visit archived. A visit that breaks a limit of its package is refused
         with the reason, or, with `soft` (occurrences of a series), left without package and
-        with the reason in its coverage note."""
+        with the reason in its coverage note. `picked`: {visit id: package line} of visits
+        whose package was just chosen for them (`_clinic_pick`), every limit but the uses
+        left checked by that choice."""
+        picked = picked or {}
         Usage = trusted(self.env["clinic.entitlement.usage"])
         uncovered = self.browse()
         for event in self:
@@ -407,7 +422,12 @@ class CalendarEvent(models.Model):
                 usage._action_release()
                 continue
             try:
-                line = entitlement._clinic_check_covers(event)
+                line = picked.get(event.id)
+                if line and line.entitlement_id == entitlement and not usage:
+                    # chosen by `_clinic_pick`: caps are counted again under the lock
+                    entitlement._clinic_check_caps(event)
+                else:
+                    line = entitlement._clinic_check_covers(event)
                 values = {
                     "date": event._clinic_visit_date(),
                     "user_id": event.user_id.id,
@@ -419,15 +439,8 @@ class CalendarEvent(models.Model):
                     usage.write(dict(values, state="reserved"))
                 else:
                     usage._action_release()
-                    usage = Usage.create(
-                        dict(
-                            values,
-                            entitlement_id=entitlement.id,
-                            entitlement_line_id=line.id,
-                            reason="attended",
-                        )
-                    )
-                    defer_sync(event).clinic_usage_id = usage
+                    usage = Usage._clinic_create_reserved(line, dict(values, reason="attended"))
+                    event._clinic_link_usage(usage)
             except UserError as error:
                 if not soft:
                     raise
@@ -444,6 +457,13 @@ class CalendarEvent(models.Model):
         if uncovered:
             uncovered._clinic_notify_uncovered()
         return True
+
+    def _clinic_link_usage(self, usage):
+        """Point the visit at its package use. Only that field of the clinic's changes: the
+        calendar's write (privacy, attendees, alarms, activities, tracking) has nothing to
+        do for it, so the generic write stores it (with the event's other pending values)."""
+        self.ensure_one()
+        models.BaseModel.write(defer_sync(self), {"clinic_usage_id": usage.id})
 
     def _clinic_notify_uncovered(self):
         """Say on the series which of its visits the package does not cover."""

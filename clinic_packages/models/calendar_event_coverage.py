@@ -212,6 +212,7 @@ class CalendarEvent(models.Model):
 
     @api.model
     def _clinic_pick_for_vals(self, vals):
+        """(package, its line of the service) that pays for a visit booked with `vals`."""
         probe = self.new(
             {
                 key: vals[key]
@@ -230,4 +231,4 @@ class CalendarEvent(models.Model):
         )
         if "user_id" not in vals:
             probe.user_id = self.env.user
-        return probe._clinic_find_entitlement()
+        return self.env["clinic.entitlement"]._clinic_pick(probe)

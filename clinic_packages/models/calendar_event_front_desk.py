@@ -8,7 +8,7 @@ from datetime import timedelta
 from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 
-from .clinic_guard import GROUP_USER
+from .clinic_guard import GROUP_USER, internal_value
 
 
 class CalendarEvent(models.Model):
@@ -89,10 +89,15 @@ class CalendarEvent(models.Model):
     @api.onchange("clinic_patient_id", "user_id")
     def _onchange_clinic_attendees(self):
         if self.clinic_patient_id:
-            wanted = self.clinic_patient_id | self.user_id.partner_id
+            wanted = self._clinic_visit_attendees(self.clinic_patient_id, self.user_id)
             missing = wanted - self.partner_ids
             if missing:
                 self.partner_ids = [Command.link(partner.id) for partner in missing]
+
+    @api.model
+    def _clinic_visit_attendees(self, patient, practitioner):
+        """Who a clinic visit invites: the patient and the practitioner."""
+        return patient | practitioner.partner_id
 
     @api.model
     def _clinic_visit_name(self, patient, service):
@@ -128,14 +133,29 @@ class CalendarEvent(models.Model):
                 user = Users.browse(user_id)
                 vals["user_id"] = user.id if user.clinic_practitioner else False
             practitioner = Users.browse(vals.get("user_id") or [])
-            # refused before anything is written
+            # refused before anything is written (the constraint then skips new visits)
             self._clinic_check_practitioner(practitioner, vals.get("name") or patient.name)
-            wanted = patient | practitioner.partner_id
+            wanted = self._clinic_visit_attendees(patient, practitioner)
             if "partner_ids" not in vals and "default_partner_ids" not in self.env.context:
                 vals["partner_ids"] = [Command.set(wanted.ids)]
             else:
-                vals["partner_ids"] = list(vals.get("partner_ids") or []) + [
-                    Command.link(partner.id) for partner in wanted
+                # those the caller invites already are not invited twice (Odoo would make
+                # each link a second attendee)
+                commands = list(vals.get("partner_ids") or [])
+                if commands and isinstance(commands[0], int):
+                    commands = [Command.set(commands)]
+                invited = set()
+                for command in commands:
+                    if command[0] == Command.SET:
+                        invited = set(command[2])
+                    elif command[0] == Command.LINK:
+                        invited.add(command[1])
+                    elif command[0] in (Command.UNLINK, Command.DELETE):
+                        invited.discard(command[1])
+                    elif command[0] == Command.CLEAR:
+                        invited = set()
+                vals["partner_ids"] = commands + [
+                    Command.link(partner.id) for partner in wanted if partner.id not in invited
                 ]
         return vals_list
 
@@ -143,7 +163,7 @@ class CalendarEvent(models.Model):
         """After the patient or the practitioner of visits changed: the new ones are
         invited, the former ones (`previous`: {event id: partners}) no longer."""
         for event in self.filtered("clinic_patient_id"):
-            wanted = event.clinic_patient_id | event.user_id.partner_id
+            wanted = self._clinic_visit_attendees(event.clinic_patient_id, event.user_id)
             gone = previous.get(event.id, self.env["res.partner"]) - wanted
             commands = [Command.unlink(partner.id) for partner in gone & event.partner_ids]
             commands += [Command.link(partner.id) for partner in wanted - event.partner_ids]
@@ -152,8 +172,12 @@ class CalendarEvent(models.Model):
 
     @api.constrains("user_id", "clinic_patient_id")
     def _check_clinic_practitioner(self):
+        if internal_value(self.env, "clinic_practitioner_checked"):
+            return  # new visits: checked in `_clinic_prepare_visit_vals`, before the INSERT
         for event in self.filtered("clinic_patient_id"):
-            self._clinic_check_practitioner(event.user_id, event.display_name)
+            if not event.user_id.clinic_practitioner:
+                # the visit's name is read for the message only (it costs a privacy check)
+                self._clinic_check_practitioner(event.user_id, event.display_name)
 
     @api.model
     def _clinic_check_practitioner(self, user, name):

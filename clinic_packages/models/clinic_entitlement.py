@@ -177,6 +177,12 @@ class ClinicEntitlement(models.Model):
     uses_used = fields.Integer(string="Used", compute="_compute_uses", store=True)
     uses_reserved = fields.Integer(string="Booked", compute="_compute_uses", store=True)
     uses_remaining = fields.Integer(string="Left", compute="_compute_uses", store=True)
+    uses_unlimited = fields.Boolean(
+        string="Unlimited Uses",
+        compute="_compute_uses",
+        store=True,
+        help="A service of the package has unlimited uses: it is never used up.",
+    )
     amount_total = fields.Monetary(
         string="Price Paid",
         currency_field="currency_id",
@@ -251,7 +257,7 @@ class ClinicEntitlement(models.Model):
                 state in ("active", "paused") and entitlement.billing_mode == "package_invoice"
             )
 
-    @api.depends("line_ids.quantity", "line_ids.used", "line_ids.reserved")
+    @api.depends("line_ids.quantity", "line_ids.used", "line_ids.reserved", "line_ids.unlimited")
     def _compute_uses(self):
         for entitlement in self:
             lines = entitlement.line_ids
@@ -259,6 +265,7 @@ class ClinicEntitlement(models.Model):
             entitlement.uses_used = sum(lines.mapped("used"))
             entitlement.uses_reserved = sum(lines.mapped("reserved"))
             entitlement.uses_remaining = sum(lines.mapped("remaining"))
+            entitlement.uses_unlimited = any(lines.mapped("unlimited"))
 
     @api.depends("amount_untaxed", "uses_total")
     def _compute_unit_value(self):
@@ -425,23 +432,27 @@ class ClinicEntitlement(models.Model):
                 }
             )
 
+    def _clinic_used_up(self):
+        """Whether every use of the package is used (never with an unlimited service)."""
+        self.ensure_one()
+        return not self.uses_unlimited and self.uses_used >= self.uses_total
+
     def _clinic_reopen(self):
         """Back to the state the counters say: active, or used up."""
         for entitlement in self:
             entitlement.state = (
                 "exhausted"
-                if entitlement.uses_total and entitlement.uses_used >= entitlement.uses_total
+                if entitlement.uses_total and entitlement._clinic_used_up()
                 else "active"
             )
 
     def _clinic_refresh_state(self):
         """Called when uses change: the last use exhausts, undoing it re-activates."""
         for entitlement in self:
-            if entitlement.state == "active" and entitlement.uses_used >= entitlement.uses_total:
+            used_up = entitlement._clinic_used_up()
+            if entitlement.state == "active" and used_up:
                 entitlement.state = "exhausted"
-            elif (
-                entitlement.state == "exhausted" and entitlement.uses_used < entitlement.uses_total
-            ):
+            elif entitlement.state == "exhausted" and not used_up:
                 entitlement.state = "active"
 
     def _clinic_state_label(self):
@@ -707,7 +718,11 @@ class ClinicEntitlement(models.Model):
     def _clinic_send_reminders(self, threshold, days, today):
         self.ensure_one()
         reminders = []
-        if self.uses_remaining <= threshold and self.uses_remaining < self.uses_total:
+        if (
+            not self.uses_unlimited
+            and self.uses_remaining <= threshold
+            and self.uses_remaining < self.uses_total
+        ):
             reminders.append(
                 (
                     [f"left:{threshold}"],

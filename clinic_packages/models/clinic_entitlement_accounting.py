@@ -176,12 +176,13 @@ class ClinicEntitlement(models.Model):
         for it (unearned); for any package, its shares of posted grouped expiry entries
         (grouped). `_clinic_money()` reads it for one package, the expiry job for a batch."""
         invoiced_packages = self.filtered(lambda e: e.billing_mode == "package_invoice")
+        invoiced_ids = set(invoiced_packages.ids)
         deferred_accounts = invoiced_packages.company_id.clinic_deferred_account_id
         sale_lines = invoiced_packages.sale_line_id.sudo()
         saved = self.filtered("id")  # a package being created has no ledger yet
         saved_invoiced = saved & invoiced_packages
         Line = self.env["account.move.line"].sudo()
-        invoiced, own, grouped, transferred = {}, {}, {}, {}
+        invoiced, own, grouped, transferred, renewal = {}, {}, {}, {}, {}
         if sale_lines:
             invoiced = dict(
                 Line._read_group(
@@ -210,7 +211,10 @@ class ClinicEntitlement(models.Model):
         # a transfer moves unearned value from one package to another (Dr on the one given
         # away, Cr on the one received): it changes what each was billed. Read only for
         # packages a transfer touched, so the expiry job's batches keep their three queries.
-        moved = saved_invoiced.filtered(lambda e: e.transferred_to_id or e.transferred_from_id)
+        # a membership period rolls uses (and their value) over to the next period the same way
+        moved = saved_invoiced.filtered(
+            lambda e: e.transferred_to_id or e.transferred_from_id or e.membership_id
+        )
         if moved:
             transferred = dict(
                 Line._read_group(
@@ -219,6 +223,21 @@ class ClinicEntitlement(models.Model):
                         ("parent_state", "=", "posted"),
                         ("account_id", "in", deferred_accounts.ids),
                         ("move_id.clinic_move_kind", "=", "transfer"),
+                    ],
+                    ["clinic_entitlement_id"],
+                    ["balance:sum"],
+                )
+            )
+        # a renewed membership period is billed by its own renewal invoice (no sale line)
+        renewed = saved_invoiced.filtered(lambda e: e.membership_id and not e.sale_line_id)
+        if renewed:
+            renewal = dict(
+                Line._read_group(
+                    [
+                        ("clinic_entitlement_id", "in", renewed.ids),
+                        ("parent_state", "=", "posted"),
+                        ("account_id", "in", deferred_accounts.ids),
+                        ("move_id.clinic_move_kind", "=", "membership"),
                     ],
                     ["clinic_entitlement_id"],
                     ["balance:sum"],
@@ -239,12 +258,14 @@ class ClinicEntitlement(models.Model):
             currency = entitlement.currency_id
             broken = currency.round(grouped.get(entitlement, 0.0))
             billed = unearned = 0.0
-            if entitlement in invoiced_packages:
+            if entitlement.id in invoiced_ids:
                 sale_line = entitlement.sale_line_id.sudo()
                 shares = max(int(sale_line.product_uom_qty), 1)
                 billed = currency.round(-invoiced.get(sale_line, 0.0) / shares)
                 unearned = currency.round(billed - own.get(entitlement, 0.0) - broken)
-                billed = currency.round(billed - transferred.get(entitlement, 0.0))
+                billed = currency.round(
+                    billed - transferred.get(entitlement, 0.0) - renewal.get(entitlement, 0.0)
+                )
             result[entitlement.id] = {"billed": billed, "unearned": unearned, "grouped": broken}
         return result
 
@@ -252,6 +273,9 @@ class ClinicEntitlement(models.Model):
         """Untaxed value of the next use: price / uses, the last use taking what is left so
         that the uses add up to the price to the cent."""
         self.ensure_one()
+        if self.membership_id and self.uses_unlimited:
+            # an unlimited membership period earns its value at its end, not per use
+            return 0.0
         # summed in SQL: one query, whatever the number of uses already delivered
         [(count, recognised)] = self.env["clinic.entitlement.usage"]._read_group(
             [("entitlement_id", "=", self.id), ("state", "=", "consumed"), ("amount", "!=", 0)],
@@ -452,6 +476,102 @@ class ClinicEntitlement(models.Model):
                 ),
             )
 
+    # memberships --------------------------------------------------------------
+    def _clinic_post_grouped_rollover(self, targets):
+        """Move the value of the uses these ending membership periods roll over to their next
+        periods, in one entry per company: `targets` {ending period: (next period, value)}.
+        Each pair of items is Dr unearned (ending period) / Cr unearned (next period), the
+        patient as partner, so that each period's ledger says what it gave and received."""
+        moves = self.env["account.move"]
+        for company in self.company_id:
+            pairs = [
+                (ending, period, value)
+                for ending, (period, value) in targets.items()
+                if ending.company_id == company and company.currency_id.compare_amounts(value, 0)
+            ]
+            if not pairs:
+                continue
+            deferred, __, journal = company._clinic_accounting()
+            today = fields.Date.context_today(self)
+            ref = self.env._(
+                "Membership rollover of %(count)s period(s) on %(date)s",
+                count=len(pairs),
+                date=today,
+            )
+            line_vals = []
+            for ending, period, value in pairs:
+                patient = ending.partner_id.id
+                line_vals += [
+                    {
+                        "account_id": deferred.id,
+                        "debit": value,
+                        "credit": 0.0,
+                        "partner_id": patient,
+                        "clinic_entitlement_id": ending.id,
+                        "name": self.env._("Rolled over to %(period)s", period=period.name),
+                    },
+                    {
+                        "account_id": deferred.id,
+                        "debit": 0.0,
+                        "credit": value,
+                        "partner_id": patient,
+                        "clinic_entitlement_id": period.id,
+                        "name": self.env._("Rolled over from %(period)s", period=ending.name),
+                    },
+                ]
+            move = (
+                self.env["account.move"]
+                .sudo()
+                .with_company(company)
+                .create(
+                    {
+                        "move_type": "entry",
+                        "journal_id": journal.id,
+                        "date": today,
+                        "ref": ref,
+                        "clinic_move_kind": "transfer",
+                        "line_ids": [fields.Command.create(vals) for vals in line_vals],
+                    }
+                )
+            )
+            move.action_post()
+            moves |= move
+        return moves
+
+    def _clinic_recognise_period(self):
+        """An unlimited membership period ends: the value it still holds was earned over the
+        period (any number of visits could use it), so it is revenue of the first unlimited
+        service, not breakage."""
+        for period in self:
+            amount = period._clinic_money()["unearned"]
+            if period.currency_id.compare_amounts(amount, 0) <= 0:
+                continue
+            deferred = period.company_id._clinic_accounting()[0]
+            service = period.line_ids.filtered("unlimited")[:1].service_product_id
+            income = service.with_company(
+                period.company_id
+            ).product_tmpl_id._get_product_accounts()["income"]
+            if not income:
+                raise UserError(
+                    self.env._(
+                        "%(service)s has no income account: set one on the product (or its "
+                        "category) so that membership %(name)s can earn its period.",
+                        service=service.display_name,
+                        name=period.membership_id.name,
+                    )
+                )
+            period._clinic_post_entry(
+                "recognition",
+                [(deferred, amount, period.partner_id), (income, -amount, period.partner_id)],
+                self.env._(
+                    "Unlimited period %(name)s (%(start)s to %(end)s) earned",
+                    name=period.name,
+                    start=period.date_start,
+                    end=period.date_expiry,
+                ),
+                date=period.date_expiry,
+            )
+
     # refund documents --------------------------------------------------------
     def _clinic_collected_total(self):
         """What the patient was billed for this package, taxes included (paid or not; prepaid
@@ -469,11 +589,27 @@ class ClinicEntitlement(models.Model):
 
     def _clinic_invoice_lines(self):
         """The posted lines of the package's sale line on invoices and credit notes other than
-        the package's own (a refund's credit note is the package's)."""
+        the package's own (a refund's credit note is the package's); a renewed membership
+        period: the lines of its renewal invoice."""
         self.ensure_one()
+        if self.membership_id and not self.sale_line_id:
+            return (
+                self.sudo()
+                .move_ids.filtered(
+                    lambda m: m.clinic_move_kind == "membership" and m.state == "posted"
+                )
+                .invoice_line_ids.filtered(lambda line: line.display_type == "product")
+            )
         return self.sale_line_id.sudo().invoice_lines.filtered(
             lambda line: line.parent_state == "posted" and not line.move_id.clinic_entitlement_id
         )
+
+    def _clinic_package_taxes(self):
+        """The taxes the package was billed with."""
+        self.ensure_one()
+        if self.membership_id and not self.sale_line_id:
+            return self.membership_id.sudo().tax_ids
+        return self.sale_line_id.sudo().tax_id
 
     def _clinic_paid_total(self):
         """What the patient paid for this package, taxes included: its share of the payments
@@ -519,7 +655,7 @@ class ClinicEntitlement(models.Model):
         """The unit price of the credit note refunding `amount` (taxes included): the amount
         itself under taxes included in the price, else its untaxed share."""
         self.ensure_one()
-        taxes = self.sale_line_id.sudo().tax_id
+        taxes = self._clinic_package_taxes()
         if taxes and all(taxes.mapped("price_include")):
             return amount
         if self.amount_total:
@@ -532,7 +668,7 @@ class ClinicEntitlement(models.Model):
         self.ensure_one()
         if self.billing_mode == "prepaid_credit":
             return amount
-        taxes = self.sale_line_id.sudo().tax_id
+        taxes = self._clinic_package_taxes()
         price = self._clinic_refund_price(amount)
         if not taxes:
             return price
@@ -544,7 +680,7 @@ class ClinicEntitlement(models.Model):
         """Values of the credit note refunding `amount` (taxes included) against the package
         invoice `invoice`: the package's taxes, its untaxed share of the amount."""
         self.ensure_one()
-        taxes = self.sale_line_id.sudo().tax_id
+        taxes = self._clinic_package_taxes()
         price = self._clinic_refund_price(amount)
         return {
             "move_type": "out_refund",
@@ -574,10 +710,8 @@ class ClinicEntitlement(models.Model):
 
     def _clinic_refund_invoice(self, amount):
         invoice = (
-            self.sale_line_id.sudo()
-            .invoice_lines.move_id.filtered(
-                lambda m: m.move_type == "out_invoice" and m.state == "posted"
-            )
+            self._clinic_invoice_lines()
+            .move_id.filtered(lambda m: m.move_type == "out_invoice" and m.state == "posted")
             .sorted("id")[-1:]
         )
         credit_note = (

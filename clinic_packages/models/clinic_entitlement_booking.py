@@ -114,27 +114,28 @@ class ClinicEntitlement(models.Model):
         if end <= first:
             return []
         practitioners = package._clinic_booking_practitioners()
-        locations = package._clinic_booking_locations() or [False]
+        location_ids = package._clinic_booking_locations().ids or [False]
         length = timedelta(minutes=service.clinic_visit_minutes or DEFAULT_VISIT_MINUTES)
         free = package._clinic_free_intervals(practitioners, begin, end)
+        # a visit counts on the day it starts in the booking user's time zone: on a package
+        # that expires, the last slot starts before the midnight that ends its expiry day
+        latest = package.date_expiry and package._clinic_day_end_utc(package.date_expiry)
         slots = []
-        for user in practitioners:
-            for start, stop in package._clinic_tile(free[user.id], length):
-                if start < first or start + length > end:
+        for user_id in practitioners.ids:
+            for start, stop in package._clinic_tile(free[user_id], length):
+                if start < first or stop > end or (latest and start >= latest):
                     continue
+                # whole minutes: "YYYY-MM-DD HH:MM:SS", as fields.Datetime.to_string
+                start_text, stop_text = start.isoformat(" "), stop.isoformat(" ")
                 slots.extend(
                     {
-                        "start": fields.Datetime.to_string(start),
-                        "stop": fields.Datetime.to_string(stop),
-                        "user_id": user.id,
-                        "location_id": location.id if location else False,
+                        "start": start_text,
+                        "stop": stop_text,
+                        "user_id": user_id,
+                        "location_id": location_id,
                     }
-                    for location in locations
+                    for location_id in location_ids
                 )
-        if package.date_expiry:
-            slots = [
-                s for s in slots if package._clinic_slot_date(s["start"]) <= package.date_expiry
-            ]
         slots.sort(key=lambda s: (s["start"], s["user_id"], s["location_id"] or 0))
         return slots
 
@@ -257,7 +258,7 @@ class ClinicEntitlement(models.Model):
                 message
                 % {"name": self.name, "date": self.date_expiry, "state": self._clinic_state_label()}
             )
-        if self.uses_remaining <= 0:
+        if not self.uses_unlimited and self.uses_remaining <= 0:
             raise UserError(
                 self.env._(
                     "Package %(name)s has no visit left to book: all are used or booked.",
@@ -269,15 +270,10 @@ class ClinicEntitlement(models.Model):
         """Who a patient may book with on this package: its practitioners, else every
         practitioner of its company (active internal users marked practitioner)."""
         self.ensure_one()
-        users = self.practitioner_ids or self.env["res.users"].sudo().search(
-            [("clinic_practitioner", "=", True), ("company_ids", "in", self.company_id.ids)],
-            order="name, id",
-        )
-        return users.filtered(
-            lambda user: (
-                user.active and user.clinic_practitioner and self.company_id in user.company_ids
-            )
-        )
+        domain = [("clinic_practitioner", "=", True), ("company_ids", "in", self.company_id.ids)]
+        if self.practitioner_ids:
+            domain.append(("id", "in", self.practitioner_ids.ids))
+        return self.env["res.users"].sudo().search(domain, order="name, id")
 
     def _clinic_booking_locations(self):
         """Where a patient may book on this package: its locations, else the company's
@@ -333,61 +329,96 @@ class ClinicEntitlement(models.Model):
         `begin` and `end`: the events they organize or are invited to (an invitation they
         declined still counts: Odoo keeps no index to read that cheaply), shown as busy, that
         are not cancelled visits. An all-day event takes the whole of its days in the
-        practitioner's time zone (`resources`: {user id: resource}). One query, on the events
-        still to come only (whatever the history)."""
+        practitioner's time zone (`resources`: {user id: resource}).
+
+        One query: the events of the period (through the index on their end, whatever the
+        history), those the practitioners organize, plus those they are invited to; the
+        busy times of each practitioner are merged in PostgreSQL, so the rows
+        read are a few per day and practitioner, however many visits they have."""
         Event = self.env["calendar.event"]
         Event.flush_model(
             ["active", "allday", "start", "stop", "start_date", "stop_date", "show_as", "user_id"]
             + ["clinic_attendance", "partner_ids"]
         )
-        partner_user = {user.partner_id.id: user.id for user in practitioners}
+        users = practitioners.ids
         rows = self.env.execute_query(
             SQL(
                 """
-                SELECT e.user_id, e.start, e.stop, e.allday, e.start_date, e.stop_date,
-                       ARRAY(SELECT r.res_partner_id FROM calendar_event_res_partner_rel r
-                              WHERE r.calendar_event_id = e.id
-                                AND r.res_partner_id = ANY(%(partners)s))
-                  FROM calendar_event e
-                 WHERE e.active
-                   AND e.stop > %(begin)s
-                   AND e.start < %(end)s
-                   AND e.show_as IS DISTINCT FROM 'free'
-                   AND e.clinic_attendance NOT IN %(free)s
-                   AND (e.user_id = ANY(%(users)s) OR EXISTS (
-                        SELECT 1 FROM calendar_event_res_partner_rel r
-                         WHERE r.calendar_event_id = e.id
-                           AND r.res_partner_id = ANY(%(partners)s)))
+                WITH period AS MATERIALIZED (
+                    SELECT e.id, e.user_id, e.allday, e.start, e.stop, e.start_date, e.stop_date
+                      FROM calendar_event e
+                     WHERE e.active
+                       AND e.stop > %(begin)s
+                       AND e.start < %(end)s
+                       AND e.show_as IS DISTINCT FROM 'free'
+                       AND e.clinic_attendance NOT IN %(free)s
+                ), taken AS (
+                    SELECT e.user_id, e.allday, e.start, e.stop, e.start_date, e.stop_date
+                      FROM period e
+                     WHERE e.user_id = ANY(%(users)s)
+                     UNION ALL
+                    -- the invitations of each event of the period, read by event: reading
+                    -- them by practitioner would read every visit they ever had
+                    SELECT p.user_id, e.allday, e.start, e.stop, e.start_date, e.stop_date
+                      FROM period e
+                     CROSS JOIN LATERAL (
+                            SELECT r.res_partner_id
+                              FROM calendar_event_res_partner_rel r
+                             WHERE r.calendar_event_id = e.id
+                               AND r.res_partner_id = ANY(%(partners)s)
+                            OFFSET 0
+                           ) r
+                      JOIN unnest(%(partners)s::int[], %(users)s::int[]) AS p(partner_id, user_id)
+                        ON p.partner_id = r.res_partner_id
+                     WHERE e.user_id IS DISTINCT FROM p.user_id
+                )
+                -- overlapping or touching busy times merged: a new stretch starts where
+                -- an event starts after every earlier one of the practitioner has ended
+                SELECT user_id, FALSE, min(start), max(stop), NULL::date, NULL::date
+                  FROM (SELECT user_id, start, stop,
+                               count(*) FILTER (WHERE ended IS NULL OR start > ended)
+                                   OVER (PARTITION BY user_id ORDER BY start, stop) AS stretch
+                          FROM (SELECT user_id, start, stop,
+                                       max(stop) OVER (
+                                           PARTITION BY user_id ORDER BY start, stop
+                                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+                                       ) AS ended
+                                  FROM taken
+                                 WHERE NOT allday) timed) stretches
+                 GROUP BY user_id, stretch
+                 UNION ALL
+                SELECT user_id, TRUE, NULL, NULL, start_date, stop_date
+                  FROM taken
+                 WHERE allday
                 """,
                 # an all-day event's start and stop are hours of its days: one day of margin
                 begin=begin - timedelta(days=1),
                 end=end + timedelta(days=1),
                 free=FREE_ATTENDANCES,
-                users=practitioners.ids,
-                partners=list(partner_user),
+                users=users,
+                partners=[user.partner_id.id for user in practitioners],
             )
         )
-        taken = {user.id: [] for user in practitioners}
-        for user_id, start, stop, allday, start_date, stop_date, partner_ids in rows:
-            users = {partner_user[p] for p in partner_ids}
-            if user_id in taken:
-                users.add(user_id)
-            for uid in users:
-                if allday:
-                    tz = pytz.timezone(resources[uid].tz or "UTC")
-                    first = tz.localize(datetime.combine(start_date, time.min))
-                    last = tz.localize(datetime.combine(stop_date or start_date, time.min))
-                    interval = (first, last + timedelta(days=1))
-                else:
-                    interval = (pytz.utc.localize(start), pytz.utc.localize(stop))
-                taken[uid].append((*interval, Event))
+        utc = pytz.utc
+        taken = {uid: [] for uid in users}
+        for uid, allday, start, stop, start_date, stop_date in rows:
+            if allday:
+                tz = pytz.timezone(resources[uid].tz or "UTC")
+                first = tz.localize(datetime.combine(start_date, time.min))
+                last = tz.localize(datetime.combine(stop_date or start_date, time.min))
+                taken[uid].append((first, last + timedelta(days=1), Event))
+            else:
+                taken[uid].append((utc.localize(start), utc.localize(stop), Event))
         return {uid: Intervals(intervals) for uid, intervals in taken.items()}
 
     @api.model
     def _clinic_tile(self, intervals, length):
-        """Slots (naive UTC start, stop) of `length` laid end to end in each interval."""
+        """Slots (naive UTC start, stop) of `length` laid end to end in each interval, from
+        its first whole minute."""
         for begin, end, _meta in intervals:
             start = begin.astimezone(pytz.utc).replace(tzinfo=None)
+            if start.second or start.microsecond:
+                start = start.replace(second=0, microsecond=0) + timedelta(minutes=1)
             end = end.astimezone(pytz.utc).replace(tzinfo=None)
             while start + length <= end:
                 yield start, start + length
@@ -399,11 +430,12 @@ class ClinicEntitlement(models.Model):
         start, stop = pytz.utc.localize(start), pytz.utc.localize(stop)
         return any(begin <= start and stop <= end for begin, end, _meta in intervals)
 
-    def _clinic_slot_date(self, start):
-        """The day of a visit starting at `start` (UTC string) as the visit counts it (in the
-        booking user's time zone)."""
-        moment = fields.Datetime.to_datetime(start)
-        return fields.Datetime.context_timestamp(self, moment).date()
+    def _clinic_day_end_utc(self, day):
+        """The end of `day` (a date) in the booking user's time zone (the context's, else
+        the user's, as Odoo shows dates), as a naive UTC datetime."""
+        tz = pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
+        midnight = tz.localize(datetime.combine(day + timedelta(days=1), time.min))
+        return midnight.astimezone(pytz.utc).replace(tzinfo=None)
 
     def _clinic_lock_practitioner(self, practitioner):
         """Take the practitioner for the rest of the transaction before checking the time is

@@ -9,8 +9,7 @@ go through the same methods.
 
 from odoo import api, models
 from odoo.exceptions import UserError
-from odoo.osv import expression
-from odoo.tools import format_amount
+from odoo.tools import SQL, format_amount
 
 
 class ClinicEntitlement(models.Model):
@@ -32,6 +31,8 @@ class ClinicEntitlement(models.Model):
                 "any",
                 [
                     ("service_product_id", "=", visit.clinic_service_id.id),
+                    "|",
+                    ("unlimited", "=", True),
                     ("remaining", ">", 0),
                 ],
             ),
@@ -48,25 +49,56 @@ class ClinicEntitlement(models.Model):
 
     @api.model
     def _clinic_find_for_visit(self, visit):
-        """The patient's usable package for `visit` (`_clinic_usable_domain`): the patient's
-        own first, then one shared with them by a family member; the soonest-expiring first.
-        At most two queries, whatever the patient's history."""
+        """The patient's usable package for `visit` (`_clinic_pick`)."""
+        return self._clinic_pick(visit)[0]
+
+    @api.model
+    def _clinic_pick(self, visit):
+        """(package, its line of the visit's service) that pays for `visit`: the patient's
+        own usable package first (`_clinic_usable_domain`), then one shared with them by a
+        family member; the soonest-expiring first. One query, whatever the patient's
+        history; it also brings what booking reads of them (company, caps, the line)."""
         visit.ensure_one()
+        Line = self.env["clinic.entitlement.line"]
         if not (visit.clinic_patient_id and visit.clinic_service_id):
-            return self.browse()
-        usable = self._clinic_usable_domain(visit)
-        patient = visit.clinic_patient_id.id
-        # its company comes with it: the visit takes it (no query of its own)
-        for whose in ([("partner_id", "=", patient)], [("partner_id", "!=", patient)]):
-            package = self.search_fetch(
-                expression.AND([usable, whose]),
-                ["company_id"],
-                limit=1,
-                order="date_expiry asc nulls last, id asc",
+            return self.browse(), Line
+        query = self._search(self._clinic_usable_domain(visit), limit=1)
+        table = query.table
+        query.order = SQL(
+            "%s != %s, %s ASC NULLS LAST, %s",
+            SQL.identifier(table, "partner_id"),
+            visit.clinic_patient_id.id,
+            SQL.identifier(table, "date_expiry"),
+            SQL.identifier(table, "id"),
+        )
+        rows = self.env.execute_query(
+            query.select(
+                SQL.identifier(table, "id"),
+                SQL.identifier(table, "company_id"),
+                SQL.identifier(table, "cap_per_week"),
+                SQL.identifier(table, "cap_per_month"),
+                SQL(
+                    "(SELECT line.id FROM clinic_entitlement_line AS line "
+                    "WHERE line.entitlement_id = %s AND line.service_product_id = %s)",
+                    SQL.identifier(table, "id"),
+                    visit.clinic_service_id.id,
+                ),
             )
-            if package:
-                return package
-        return self.browse()
+        )
+        if not rows:
+            return self.browse(), Line
+        package_id, company_id, cap_week, cap_month, line_id = rows[0]
+        package, line = self.browse(package_id), Line.browse(line_id)
+        cache = self.env.cache
+        for name, value in (
+            ("company_id", company_id),
+            ("cap_per_week", cap_week),
+            ("cap_per_month", cap_month),
+        ):
+            cache.insert_missing(package, self._fields[name], [value])
+        cache.insert_missing(line, Line._fields["entitlement_id"], [package_id])
+        cache.insert_missing(line, Line._fields["service_product_id"], [visit.clinic_service_id.id])
+        return package, line
 
     @api.model
     def _clinic_usable_for_visit(self, visit, limit=20):
@@ -134,6 +166,8 @@ class ClinicEntitlement(models.Model):
                 name=self.name,
                 state=self._clinic_state_label(),
             )
+        if line.unlimited:
+            return self.env._("%(name)s: unlimited uses", name=self.name)
         if not counted and visit.clinic_attendance != "upcoming":
             # released (cancelled, no-show with fee): the visit took nothing
             return self.env._(
@@ -247,7 +281,7 @@ class ClinicEntitlement(models.Model):
                     ),
                 )
             )
-        if remaining and line.remaining <= 0:
+        if remaining and line._clinic_is_used_up():
             raise line._clinic_used_up_error()
         # weekly / monthly caps: clinic_entitlement_coverage_caps.py
         self._clinic_check_caps(visit)

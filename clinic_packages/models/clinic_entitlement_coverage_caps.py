@@ -7,7 +7,7 @@ counted are the package's booked and used ones of that window, the visit's own u
 a series leaves such occurrences uncovered with that reason (`soft`); the automatic choice of a
 package passes over a capped-out one.
 
-Imported after `clinic_entitlement_coverage`: its `_clinic_find_for_visit` is extended here.
+Imported after `clinic_entitlement_coverage`: its `_clinic_pick` is extended here.
 """
 
 from collections import Counter
@@ -50,17 +50,17 @@ class ClinicEntitlement(models.Model):
         return domain
 
     @api.model
-    def _clinic_find_for_visit(self, visit):
+    def _clinic_pick(self, visit):
         """Pass over packages whose week or month is full at the visit's date: the next
         usable one (or none) is chosen instead. No extra query for packages without caps."""
-        package = super()._clinic_find_for_visit(visit)
+        package, line = super()._clinic_pick(visit)
         skipped = []
         while package and package._clinic_cap_error(visit):
             skipped.append(package.id)
-            package = super(
+            package, line = super(
                 ClinicEntitlement, self.with_context(clinic_cap_skip_ids=tuple(skipped))
-            )._clinic_find_for_visit(visit)
-        return package.with_env(self.env)
+            )._clinic_pick(visit)
+        return package.with_env(self.env), line.with_env(self.env)
 
     def _clinic_check_caps(self, visit):
         """Raise a UserError when `visit` would go beyond this package's weekly or monthly

@@ -1,8 +1,9 @@
 """The money of a package imported from another system (Clinic > Configuration > Import).
 
 An imported package has no sale order and no invoice: what it holds came with an opening entry
-of its import (Dr clearing account / Cr unearned revenue, its items tagged with the package),
-or, paid from prepaid credit, with its imported credit. That opening value is what it was
+of its import (Dr clearing account / Cr unearned revenue, one item per patient, the package's
+part of it a `clinic.entitlement.opening` record), or, paid from prepaid credit, with its
+imported credit. That opening value is what it was
 billed, and each later use recognises what it still holds divided by the uses left.
 """
 
@@ -18,15 +19,27 @@ class ClinicEntitlement(models.Model):
     # -------------------------------------------------------------------------
 
     def _clinic_deferred_money(self):
-        """An imported package invoiced at sale was billed its opening value: what the
-        opening entries of its imports put on the unearned revenue account for it (its
-        unearned balance already counts them, as items of the package)."""
+        """An imported package invoiced at sale was billed its opening value: its parts of
+        the patients' unearned items of the posted opening entries of its imports
+        (`clinic.entitlement.opening`), which the unearned revenue account also holds for
+        it; an opening item tagged with the package itself (the shape of the first imports)
+        is already in what the account holds for it. Two grouped queries, whatever the
+        number of packages."""
         result = super()._clinic_deferred_money()
         imported = self.filtered(
             lambda e: e.imported and e.id and e.billing_mode == "package_invoice"
         )
         if imported:
-            opening = dict(
+            shares = dict(
+                self.env["clinic.entitlement.opening"]
+                .sudo()
+                ._read_group(
+                    [("entitlement_id", "in", imported.ids), ("move_id.state", "=", "posted")],
+                    ["entitlement_id"],
+                    ["amount:sum"],
+                )
+            )
+            tagged = dict(
                 self.env["account.move.line"]
                 .sudo()
                 ._read_group(
@@ -41,9 +54,12 @@ class ClinicEntitlement(models.Model):
                 )
             )
             for entitlement in imported:
-                result[entitlement.id]["billed"] += entitlement.currency_id.round(
-                    -opening.get(entitlement, 0.0)
+                money = result[entitlement.id]
+                share = entitlement.currency_id.round(shares.get(entitlement, 0.0))
+                money["billed"] = entitlement.currency_id.round(
+                    money["billed"] + share - tagged.get(entitlement, 0.0)
                 )
+                money["unearned"] = entitlement.currency_id.round(money["unearned"] + share)
         return result
 
     def _clinic_opening_value(self):
@@ -89,6 +105,12 @@ class ClinicEntitlement(models.Model):
         """With the opening entries that brought an imported package's value."""
         entries = super()._clinic_entries()
         if self.imported:
+            entries |= (
+                self.env["clinic.entitlement.opening"]
+                .sudo()
+                .search([("entitlement_id", "=", self.id)])
+                .move_id
+            )
             entries |= (
                 self.env["account.move.line"]
                 .sudo()

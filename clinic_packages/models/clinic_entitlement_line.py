@@ -29,6 +29,13 @@ class ClinicEntitlementLine(models.Model):
         domain="[('type', '=', 'service'), ('clinic_package_ok', '=', False)]",
     )
     quantity = fields.Integer(string="Bought", required=True, default=1)
+    # a membership period may give unlimited uses: the counters still count, nothing refuses
+    unlimited = fields.Boolean(
+        string="Unlimited uses",
+        default=False,
+        help="Any number of visits of this service: booking never finds it used up (its "
+        "uses are still counted).",
+    )
     patient_pays = fields.Monetary(string="Patient Pays per Use", currency_field="currency_id")
     usage_ids = fields.One2many("clinic.entitlement.usage", "entitlement_line_id", string="Uses")
     used_before = fields.Integer(
@@ -43,7 +50,11 @@ class ClinicEntitlementLine(models.Model):
 
     _sql_constraints = [
         # the last word on over-use, whatever the code path: the database refuses it
-        ("counters_check", "CHECK(used + reserved <= quantity)", "A package cannot be over-used."),
+        (
+            "counters_check",
+            "CHECK(unlimited OR used + reserved <= quantity)",
+            "A package cannot be over-used.",
+        ),
         ("quantity_check", "CHECK(quantity > 0)", "A package service needs at least one use."),
         ("used_before_check", "CHECK(used_before >= 0)", "Uses before import cannot be negative."),
         (
@@ -53,7 +64,7 @@ class ClinicEntitlementLine(models.Model):
         ),
     ]
 
-    @api.depends("quantity", "used_before", "usage_ids.state", "entitlement_id.state")
+    @api.depends("quantity", "unlimited", "used_before", "usage_ids.state", "entitlement_id.state")
     def _compute_counters(self):
         # counted in SQL: the cost does not grow with the number of past visits
         counts = {
@@ -68,10 +79,11 @@ class ClinicEntitlementLine(models.Model):
             line.used = line.used_before + counts.get((line._origin.id, "consumed"), 0)
             line.reserved = counts.get((line._origin.id, "reserved"), 0)
             # a refunded or cancelled package has nothing left: its uses were paid back
-            # or never sold (the uses delivered stay counted)
+            # or never sold (the uses delivered stay counted); an unlimited service has no
+            # number left (`unlimited` says it, `_clinic_left_text` shows it)
             line.remaining = (
                 0
-                if line.entitlement_id.state in CLOSED_STATES
+                if line.entitlement_id.state in CLOSED_STATES or line.unlimited
                 else line.quantity - line.used - line.reserved
             )
 
@@ -104,10 +116,12 @@ class ClinicEntitlementLine(models.Model):
                 )
             )
 
-    @api.constrains("quantity")
+    @api.constrains("quantity", "unlimited")
     def _check_quantity(self):
         for line in self:
-            if line.quantity < 1 or line.quantity < line.used + line.reserved:
+            if line.quantity < 1 or (
+                not line.unlimited and line.quantity < line.used + line.reserved
+            ):
                 raise ValidationError(
                     self.env._(
                         "Package %(name)s: %(service)s cannot have %(qty)s uses, %(taken)s are "
@@ -118,6 +132,18 @@ class ClinicEntitlementLine(models.Model):
                         taken=line.used + line.reserved,
                     )
                 )
+
+    def _clinic_is_used_up(self, wanted=1):
+        """Whether this service has fewer than `wanted` uses left (never when unlimited)."""
+        self.ensure_one()
+        return not self.unlimited and self.remaining < wanted
+
+    def _clinic_left_text(self):
+        """What is left of this service, for people: "5 of 8" or "unlimited"."""
+        self.ensure_one()
+        if self.unlimited:
+            return self.env._("unlimited")
+        return self.env._("%(left)s of %(qty)s", left=max(self.remaining, 0), qty=self.quantity)
 
     def _clinic_used_up_error(self):
         self.ensure_one()
@@ -154,7 +180,7 @@ class ClinicEntitlementLine(models.Model):
             raise entitlement._clinic_state_error(self.env._("adjusted"))
         self._clinic_lock()
         before = self.quantity
-        taken = self.used + self.reserved
+        taken = 0 if self.unlimited else self.used + self.reserved
         if before + delta < max(taken, 1):
             raise UserError(
                 self.env._(
@@ -191,6 +217,77 @@ class ClinicEntitlementLine(models.Model):
             )
         )
         return True
+
+    def _clinic_reserve_one(self):
+        """Take one use of this service for a booking, in one statement: the line's counters
+        and its package's go up only while the package is active and the service has a use
+        left (or is unlimited). The UPDATE locks the row until the end of the transaction,
+        so a second booking of the last use waits, then finds none left (and the CHECK
+        constraint stands behind it). Returns the values a use copies from its package and
+        service (the use's values); raises the used-up or state error when nothing was taken."""
+        self.ensure_one()
+        # what is pending on the counters goes to the database first: the UPDATE adds to it,
+        # and the use's create then leaves them as the UPDATE wrote them (RESERVED_COUNTERS)
+        self.flush_model(["used", "reserved", "remaining", "quantity", "unlimited"])
+        self.env["clinic.entitlement"].flush_model(
+            [
+                "state",
+                "uses_total",
+                "uses_used",
+                "uses_reserved",
+                "uses_remaining",
+                "uses_unlimited",
+                "unit_value",
+            ]
+        )
+        self.env.cr.execute(
+            """
+            WITH line AS (
+                UPDATE clinic_entitlement_line AS l
+                   SET reserved = l.reserved + 1,
+                       remaining = CASE WHEN l.unlimited THEN l.remaining ELSE l.remaining - 1 END,
+                       write_uid = %(uid)s,
+                       write_date = now() AT TIME ZONE 'UTC'
+                 WHERE l.id = %(id)s
+                   AND (l.unlimited OR l.used + l.reserved < l.quantity)
+                   AND EXISTS (
+                       SELECT FROM clinic_entitlement AS e
+                        WHERE e.id = l.entitlement_id AND e.state = 'active'
+                   )
+             RETURNING l.entitlement_id, l.service_product_id, l.unlimited
+            )
+            UPDATE clinic_entitlement AS e
+               SET uses_reserved = e.uses_reserved + 1,
+                   uses_remaining = e.uses_remaining - (CASE WHEN line.unlimited THEN 0 ELSE 1 END)
+              FROM line
+             WHERE e.id = line.entitlement_id
+         RETURNING e.id, e.partner_id, e.company_id, line.service_product_id
+            """,
+            {"id": self.id, "uid": self.env.uid},
+        )
+        row = self.env.cr.fetchone()
+        self.invalidate_recordset(["reserved", "remaining"], flush=False)
+        if not row:
+            entitlement = self.entitlement_id
+            if entitlement.state != "active":
+                raise UserError(
+                    self.env._(
+                        "Package %(name)s cannot be used: it is %(state)s.",
+                        name=entitlement.name,
+                        state=entitlement._clinic_state_label(),
+                    )
+                )
+            raise self._clinic_used_up_error()
+        entitlement_id, partner_id, company_id, service_id = row
+        entitlement = self.env["clinic.entitlement"].browse(entitlement_id)
+        entitlement.invalidate_recordset(["uses_reserved", "uses_remaining"], flush=False)
+        # what the use copies from them (its precomputed fields), known without reading
+        cache = self.env.cache
+        cache.insert_missing(self, self._fields["entitlement_id"], [entitlement_id])
+        cache.insert_missing(self, self._fields["service_product_id"], [service_id])
+        cache.insert_missing(entitlement, entitlement._fields["partner_id"], [partner_id])
+        cache.insert_missing(entitlement, entitlement._fields["company_id"], [company_id])
+        return {"entitlement_id": entitlement_id, "entitlement_line_id": self.id}
 
     def _clinic_lock(self):
         """Lock these lines until the end of the transaction, so that two bookings of the

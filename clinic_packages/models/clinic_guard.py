@@ -93,7 +93,7 @@ def check_values(model, vals, names=None):
         if problem:
             raise ValidationError(env._("%(field)s: %(problem)s.", field=label, problem=problem))
     for comodel, ids in missing.items():
-        found = set(env[comodel].browse(list(ids)).sudo().exists().ids)
+        found = _existing_ids(env[comodel].browse(list(ids)).sudo())
         for record_id, label in ids.items():
             if record_id not in found:
                 raise ValidationError(
@@ -104,6 +104,24 @@ def check_values(model, vals, names=None):
                         id=record_id,
                     )
                 )
+
+
+def _existing_ids(records):
+    """The ids of `records` that exist. They are read as the next use of them would read
+    them (the fields prefetched together), so that checking costs no query of its own."""
+    probe = next(
+        (
+            field
+            for field in records._fields.values()
+            if field.store and field.column_type and field.prefetch is True and field.name != "id"
+        ),
+        None,
+    )
+    if probe is None:
+        return set(records.exists().ids)
+    records._fetch_field(probe)
+    cache = records.env.cache
+    return {record.id for record in records if cache.contains(record, probe)}
 
 
 def check_retag(records, vals, names):

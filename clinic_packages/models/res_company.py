@@ -38,6 +38,13 @@ class ResCompany(models.Model):
         "it starts makes a late cancellation: it uses a visit of the package if the package "
         "counts late cancellations. 0: every cancellation is on time.",
     )
+    clinic_membership_block_unpaid = fields.Boolean(
+        string="Membership Periods Wait for Payment",
+        help="A renewed membership period can be booked only once its renewal invoice is "
+        "paid: until then it waits (Awaiting Activation) and covers no visit (a visit booked "
+        "meanwhile is not paid by the membership). Without it, a renewed period can be used "
+        "at once, paid or not.",
+    )
     clinic_alert_remaining = fields.Integer(
         string="Alert When Uses Left Reach",
         default=2,
@@ -67,6 +74,19 @@ class ResCompany(models.Model):
         domain="[('type', '=', 'general')]",
         help="Journal of the revenue recognition and breakage entries of packages.",
     )
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "clinic_deferred_account_id" in vals:
+            # the stored unearned movements follow the account the reports read; only who may
+            # write the company (checked above) gets here
+            posted = (
+                self.env["account.move"]
+                .sudo()
+                .search([("company_id", "in", self.ids), ("state", "=", "posted")])
+            )
+            self.env["clinic.unearned.move"].sudo()._clinic_refresh(posted)
+        return res
 
     def _clinic_accounting(self):
         """(unearned account, breakage account, journal) of the company. They come with its

@@ -28,3 +28,6 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.clinic_breakage_account_id", readonly=False
     )
     clinic_journal_id = fields.Many2one(related="company_id.clinic_journal_id", readonly=False)
+    clinic_membership_block_unpaid = fields.Boolean(
+        related="company_id.clinic_membership_block_unpaid", readonly=False
+    )

@@ -99,6 +99,8 @@ class SaleOrderLine(models.Model):
                 extra.action_cancel()
         if to_create:
             created = Entitlement.create(to_create)
+            # a membership product: each package sold is the first period of a membership
+            created._clinic_start_membership()
             to_activate = created.filtered(lambda e: e.activation != "on_payment")
             to_activate._clinic_activate()
         return True

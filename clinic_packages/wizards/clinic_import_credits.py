@@ -182,7 +182,19 @@ class ClinicImport(models.TransientModel):
 
     def _clinic_apply_credits(self, plan):
         # the manager's import (checked) records payments: accounting documents
-        Payment = self.env["account.payment"].sudo().with_company(self.company_id)
+        # no chatter per payment (creation message, followers, tracking): an import makes
+        # thousands, its result says what it did
+        Payment = (
+            self.env["account.payment"]
+            .sudo()
+            .with_company(self.company_id)
+            .with_context(
+                tracking_disable=True,
+                mail_create_nolog=True,
+                mail_create_nosubscribe=True,
+                mail_notrack=True,
+            )
+        )
         journal = self._clinic_credit_journal()
         plans = plan["credits"]
         # a credit whose amount, date, patient or package changed (not applied to anything

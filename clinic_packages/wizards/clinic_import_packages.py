@@ -3,14 +3,17 @@
 
 Each package becomes a `clinic.entitlement` as if sold here (no sale order), `imported`, its
 services' uses consumed before the import in `used_before`. One opening entry per import,
-Dr clearing account / Cr unearned revenue, brings the value not yet delivered: a credit item
-per package (tagged with it, so that the package, its Money tab and the unearned revenue
-report read it) and a debit item per patient.
+Dr clearing account / Cr unearned revenue, brings the value not yet delivered: an item per
+patient on each side, the patient's unearned item itemised per package by
+`clinic.entitlement.opening` records (which the package's money and the unearned revenue
+report read). Thousands of rows: everything is created in batches, with one query per file
+for each lookup (bench/bench_import.py).
 """
 
 from collections import defaultdict
 
 from odoo import fields, models
+from odoo.tools import SQL
 
 from ..models.clinic_entitlement import CLOSED_STATES
 from .clinic_import_reader import parse_amount, parse_date, parse_integer, parse_text
@@ -264,24 +267,100 @@ class ClinicImport(models.TransientModel):
         env = self.env
         today = fields.Date.context_today(self)
         Entitlement = env["clinic.entitlement"].with_context(
-            tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True
+            tracking_disable=True,
+            mail_create_nolog=True,
+            mail_create_nosubscribe=True,
+            mail_notrack=True,
         )
         packages = plan["packages"]
         for package in packages:
             if package["entitlement"] and package["changed"]:
                 self._clinic_update_imported_package(package)
         new = [package for package in packages if not package["entitlement"]]
-        created = Entitlement.create(
-            [self._prepare_imported_package_vals(package, today) for package in new]
-        )
-        for package, entitlement in zip(new, created, strict=True):
-            package["entitlement"] = entitlement
-        created._clinic_refresh_state()
+        if new:
+            self._clinic_create_imported_packages(Entitlement, new, today)
         move = self._clinic_post_opening_entry(packages)
         lines = [plan["summary"]]
         if move:
             lines.append(self.env._("Opening entry: %s.", move.name))
         return "\n".join(lines)
+
+    def _clinic_create_imported_packages(self, Entitlement, new, today):
+        """Create the packages `new` (plans) in one batch: their names drawn from the
+        package sequence at once, their money written afterwards in one UPDATE per
+        distinct amount (a monetary value given to `create` costs a currency look-up per
+        record: thousands for an import)."""
+        names = self._clinic_package_names(len(new))
+        terms = {}
+        vals_list = []
+        for package, name in zip(new, names, strict=True):
+            product = package["product"]
+            if product not in terms:
+                terms[product] = self._clinic_imported_terms(product)
+            vals = self._prepare_imported_package_vals(package, today, terms[product])
+            if name:
+                vals["name"] = name
+            vals_list.append(vals)
+        created = Entitlement.create(vals_list)
+        by_price = defaultdict(list)
+        by_pays = defaultdict(list)
+        for package, entitlement in zip(new, created, strict=True):
+            package["entitlement"] = entitlement
+            by_price[self._clinic_imported_price(package)].append(entitlement.id)
+            pays = terms[package["product"]][1]
+            for line in entitlement.line_ids:
+                by_pays[pays.get(line.service_product_id, 0.0)].append(line.id)
+        for price, ids in by_price.items():
+            Entitlement.browse(ids).write({"amount_untaxed": price, "amount_total": price})
+        for pays, ids in by_pays.items():
+            created.line_ids.browse(ids).write({"patient_pays": pays})
+        created._clinic_refresh_state()
+
+    def _clinic_package_names(self, count):
+        """`count` names from the package sequence (the one `create` would use), in one
+        query for a standard sequence without date ranges instead of one per package; None
+        each without a sequence (`create` names them)."""
+        sequence = (
+            self.env["ir.sequence"]
+            .sudo()
+            .search(
+                [
+                    ("code", "=", "clinic.entitlement"),
+                    ("company_id", "in", [self.company_id.id, False]),
+                ],
+                order="company_id",
+                limit=1,
+            )
+        )
+        if not sequence:
+            return [None] * count
+        if sequence.implementation != "standard" or sequence.use_date_range:
+            return [sequence.next_by_id() for __ in range(count)]
+        # the PostgreSQL sequence of a standard ir.sequence is ir_sequence_<id, 3 digits>
+        self.env.cr.execute(
+            SQL(
+                "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+                f"ir_sequence_{sequence.id:03d}",
+                count,
+            )
+        )
+        return [
+            sequence.get_next_char(number)
+            for number in sorted(r[0] for r in self.env.cr.fetchall())
+        ]
+
+    def _clinic_imported_terms(self, product):
+        """(values every package of `product` copies, {service: patient pays per use})."""
+        vals = self.env["clinic.entitlement"]._prepare_from_product(product)
+        vals.pop("line_ids")
+        for key in ("practitioner_ids", "location_ids"):
+            if not vals[key][0][2]:
+                del vals[key]  # none: nothing to link, per package
+        pays = {
+            line.service_product_id: line.patient_pays
+            for line in product.product_tmpl_id.clinic_package_line_ids
+        }
+        return vals, pays
 
     def _clinic_imported_price(self, package):
         """The package's price, which the other system sold: its value not yet delivered
@@ -291,16 +370,11 @@ class ClinicImport(models.TransientModel):
         value = package["unearned"]
         return self.company_id.currency_id.round(value * total / left) if left else 0.0
 
-    def _prepare_imported_package_vals(self, package, today):
-        """Values of the package `package` of the file: as if sold here, its services and
-        uses (with those used before) from the file."""
-        product = package["product"]
-        vals = self.env["clinic.entitlement"]._prepare_from_product(product)
-        pays = {
-            line.service_product_id: line.patient_pays
-            for line in product.product_tmpl_id.clinic_package_line_ids
-        }
-        price = self._clinic_imported_price(package)
+    def _prepare_imported_package_vals(self, package, today, terms):
+        """Values of the package `package` of the file: as if sold here (`terms`: what it
+        copies from its product), its services and uses (with those used before) from the
+        file; its price and what the patient pays per use are written after the create."""
+        vals = dict(terms[0])
         vals.update(
             {
                 "partner_id": package["partner"].id,
@@ -310,15 +384,12 @@ class ClinicImport(models.TransientModel):
                 "date_expiry": package["expiry"] or False,
                 "imported": True,
                 "import_reference": package["reference"],
-                "amount_untaxed": price,
-                "amount_total": price,
                 "line_ids": [
                     fields.Command.create(
                         {
                             "service_product_id": service.id,
                             "quantity": quantity,
                             "used_before": used,
-                            "patient_pays": pays.get(service, 0.0),
                             "sequence": sequence,
                         }
                     )
@@ -361,25 +432,27 @@ class ClinicImport(models.TransientModel):
         entitlement._clinic_refresh_state()
 
     def _clinic_post_opening_entry(self, packages):
-        """One entry for the import: Cr unearned revenue per package (the item tagged with
-        it), Dr the clearing account per patient, for what the import changes in the value
-        not yet delivered (a re-import that lowers it reverses the sides)."""
+        """One entry for the import, one item per patient on each side: Cr unearned revenue,
+        Dr the clearing account, for what the import changes in the value not yet delivered
+        of the patient's packages (a re-import that lowers it reverses the sides). Each
+        package's part of its patient's unearned item is a `clinic.entitlement.opening`
+        record, written before the entry is posted so that posting reads it."""
         moving = [p for p in packages if p["delta"]]
         if not moving:
             return self.env["account.move"]
         company = self.company_id
+        currency = company.currency_id
         deferred = company._clinic_accounting()[0]
-        per_patient = defaultdict(float)
-        lines, tags = [], []
+        per_patient = defaultdict(list)
         for package in moving:
-            lines.append((deferred, -package["delta"], package["partner"]))
-            tags.append((package["entitlement"].id, package["reference"]))
-            per_patient[package["partner"]] += package["delta"]
-        for partner, amount in per_patient.items():
-            amount = company.currency_id.round(amount)
-            if not company.currency_id.is_zero(amount):
+            per_patient[package["partner"]].append(package)
+        lines = []
+        for partner, own in per_patient.items():
+            amount = currency.round(sum(package["delta"] for package in own))
+            # the patient's unearned item carries the shares, even when they cancel out
+            lines.append((deferred, -amount, partner))
+            if not currency.is_zero(amount):
                 lines.append((self.clearing_account_id, amount, partner))
-                tags.append(None)
         ref = self.env._(
             "Opening balance: %(count)s imported package(s) (%(file)s)",
             count=len(moving),
@@ -392,30 +465,41 @@ class ClinicImport(models.TransientModel):
                 "opening", lines, ref, date=fields.Date.context_today(self), company=company
             )
         )
-        label = self.env._("Opening balance of package %(reference)s")
-        for command, tag in zip(vals["line_ids"], tags, strict=True):
+        for command in vals["line_ids"]:
             line_vals = command[2]
-            # the items' values given, not computed one by one (an import has thousands): in
-            # the company's currency, no taxes, no analytic distribution (balance sheet)
+            # the items' values given, not computed one by one: in the company's currency,
+            # no taxes, no analytic distribution (balance sheet)
             balance = line_vals.pop("debit") - line_vals.pop("credit")
             line_vals.update(
                 balance=balance,
                 amount_currency=balance,
-                currency_id=company.currency_id.id,
+                currency_id=currency.id,
                 tax_ids=[fields.Command.clear()],
                 analytic_distribution=False,
                 display_type="product",
             )
-            if tag:
-                line_vals["clinic_entitlement_id"] = tag[0]
-                line_vals["name"] = label % {"reference": tag[1]}
         move = (
             self.env["account.move"]
             .sudo()
             .with_company(company)
-            # new draft items: no analytic lines to synchronise yet
-            .with_context(skip_analytic_sync=True)
+            # a balanced entry without taxes, its items given in full: no dynamic lines
+            # (taxes, terms, rounding) to synchronise, no analytic lines yet
+            .with_context(skip_invoice_sync=True, skip_analytic_sync=True)
             .create(vals)
         )
-        move.with_context(skip_analytic_sync=False).action_post()
+        unearned = {line.partner_id: line for line in move.line_ids if line.account_id == deferred}
+        self.env["clinic.entitlement.opening"].sudo().create(
+            [
+                {
+                    "entitlement_id": package["entitlement"].id,
+                    "move_id": move.id,
+                    "move_line_id": unearned[partner].id,
+                    "company_id": company.id,
+                    "amount": package["delta"],
+                }
+                for partner, own in per_patient.items()
+                for package in own
+            ]
+        )
+        move.with_context(skip_invoice_sync=False, skip_analytic_sync=False).action_post()
         return move

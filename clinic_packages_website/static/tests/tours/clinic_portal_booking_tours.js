@@ -1,7 +1,7 @@
 import { registry } from "@web/core/registry";
 
-// A patient with a package paid online books a visit from My Packages, finds it listed with
-// their upcoming visits, and cancels it.
+// A patient with a package paid online books a visit from My Packages (the first free time,
+// confirmed), finds it listed with their upcoming visits, and cancels it.
 registry.category("web_tour.tours").add("clinic_portal_book_and_cancel", {
     url: "/my/packages",
     steps: () => [
@@ -9,11 +9,19 @@ registry.category("web_tour.tours").add("clinic_portal_book_and_cancel", {
             content: "Book a visit on the package",
             trigger: "a.o_clinic_book_visit",
             run: "click",
+            expectUnloadPage: true,
         },
         {
             content: "Choose the first free time",
             trigger: "button.o_clinic_slot",
             run: "click",
+            expectUnloadPage: true,
+        },
+        {
+            content: "Confirm it",
+            trigger: ".o_clinic_confirm_card button.o_clinic_confirm",
+            run: "click",
+            expectUnloadPage: true,
         },
         {
             content: "The visit is booked",
@@ -27,6 +35,7 @@ registry.category("web_tour.tours").add("clinic_portal_book_and_cancel", {
             content: "Cancel it",
             trigger: "tr.o_clinic_portal_upcoming button.o_clinic_cancel_visit",
             run: "click",
+            expectUnloadPage: true,
         },
         {
             content: "The visit is cancelled and no longer listed",

@@ -1,0 +1,279 @@
+"""Membership benchmark: the daily renewal job over 10,000 memberships whose period ended.
+
+Run on your own database (the script builds its own data and commits it):
+``PYTHONPATH=bench odoo-bin shell -c <conf> -d <db> --no-http < bench/bench_membership.py``
+(``odoo-bin shell`` provides ``env``, superuser).
+
+BENCH_MEMBERSHIP_COUNT memberships (default 10,000; 50 per patient), half monthly with
+rollover, half without, are made through the ORM: each first period is a package created
+with its membership, the way selling one makes it, its month ended yesterday a month ago. A
+first run of the job (not timed: the set-up) renews them all into a second period with its
+posted invoice; that period ends yesterday, holding its invoice's 120 of unearned revenue.
+
+The timed run is the job as Odoo's cron runner runs it (``ir.cron._run_job``): a progress
+record, the cron's server action (``model._cron_renew()``, one batch of 500), a commit, and
+again while the job reports memberships remaining. An interrupted run resumes where it
+stopped: a renewed membership is no longer due. It prints the total time (target: under
+60 s), the time per membership, the batches and queries, and checks the outcome: every
+membership has a third period with its posted invoice, the rollover memberships carried
+their 4 uses and 120 into it, the others gave 120 to breakage, every entry balances and the
+unearned revenue account holds exactly what the open periods hold.
+
+Environment variables: BENCH_MEMBERSHIP_COUNT (default 10000), BENCH_PROFILE=1 (print a
+cProfile of the timed run).
+"""
+
+import cProfile
+import os
+import pstats
+import time
+
+from dateutil.relativedelta import relativedelta
+from sqlcopy import log
+
+from odoo import Command, api, fields
+
+COUNT = int(os.environ.get("BENCH_MEMBERSHIP_COUNT", "10000"))
+PER_PATIENT = 50
+PRICE = 120.0
+USES = 4
+TARGET_S = 60.0
+PROFILE = os.environ.get("BENCH_PROFILE") == "1"
+
+
+def build(env):
+    started = time.perf_counter()
+    if not env.company.chart_template:
+        env["account.chart.template"].try_loading(
+            "generic_coa", company=env.company, install_demo=False
+        )
+    company = env.company
+    Product = env["product.product"]
+    service = Product.create(
+        {"name": "Bench Pilates", "type": "service", "taxes_id": [Command.clear()]}
+    )
+    products = [
+        Product.create(
+            {
+                "name": f"Bench Monthly Pilates ({'rollover' if rollover else 'no rollover'})",
+                "type": "service",
+                "list_price": PRICE,
+                "taxes_id": [Command.clear()],
+                "clinic_package_ok": True,
+                "clinic_membership": True,
+                "clinic_period": "month",
+                "clinic_rollover": rollover,
+                "clinic_package_line_ids": [
+                    Command.create({"service_product_id": service.id, "quantity": USES})
+                ],
+            }
+        )
+        for rollover in (True, False)
+    ]
+    patients = env["res.partner"].create(
+        [{"name": f"Bench Member {i}"} for i in range(COUNT // PER_PATIENT + 1)]
+    )
+    today = fields.Date.context_today(env["res.users"])
+    anchor = today - relativedelta(months=1)
+    Entitlement = env["clinic.entitlement"]
+    Membership = env["clinic.membership"]
+    for offset in range(0, COUNT, 1000):
+        size = min(1000, COUNT - offset)
+        products_of = [products[(offset + i) % 2] for i in range(size)]
+        periods = Entitlement.create(
+            [
+                {
+                    "product_id": product.id,
+                    "partner_id": patients[(offset + i) // PER_PATIENT].id,
+                    "company_id": company.id,
+                    "membership_period": 1,
+                    "date_start": anchor,
+                    "date_expiry": anchor + relativedelta(months=1, days=-1),
+                    "amount_untaxed": PRICE,
+                    "amount_total": PRICE,
+                }
+                for i, product in enumerate(products_of)
+            ]
+        )
+        periods.write({"state": "active"})
+        memberships = Membership.create(
+            [
+                {
+                    "name": f"BENCH/{offset + i:05d}",
+                    "partner_id": period.partner_id.id,
+                    "product_id": period.product_id.id,
+                    "company_id": company.id,
+                    "period": "month",
+                    # rollover from the second period on (the first holds no money)
+                    "rollover": False,
+                    "price_unit": PRICE,
+                    "price_total": PRICE,
+                    "date_start": anchor,
+                    "date_next": anchor + relativedelta(months=1),
+                    "current_period_id": period.id,
+                }
+                for i, period in enumerate(periods)
+            ]
+        )
+        for membership, period in zip(memberships, periods, strict=True):
+            period.membership_id = membership
+        env.cr.commit()
+        env.invalidate_all()
+    log(f"{COUNT} memberships (ORM) in {time.perf_counter() - started:.0f} s")
+    return products
+
+
+def run_cron(env):
+    """The renewal job as `ir.cron._run_job` runs it: progress record, server action,
+    commit; again while the job says memberships remain. Per batch: (seconds, queries,
+    done)."""
+    cr = env.cr
+    cron = env.ref("clinic_packages.ir_cron_clinic_membership_renew")
+    job_env = api.Environment(cr, cron.user_id.id, {"lastcall": cron.lastcall, "cron_id": cron.id})
+    job = job_env["ir.cron"].browse(cron.id)
+    name, action_id = cron.cron_name, cron.ir_actions_server_id.id
+    batches = []
+    while True:
+        count0 = cr.sql_log_count
+        start = time.perf_counter()
+        batch_job, progress = job._add_progress(timed_out_counter=0)
+        cr.commit()
+        batch_job._callback(name, action_id)
+        progress.flush_recordset()
+        done, remaining = progress.done, progress.remaining
+        cr.commit()
+        batches.append((time.perf_counter() - start, cr.sql_log_count - count0, done))
+        if not remaining or not done:
+            return batches
+
+
+def check(env, products):
+    cr = env.cr
+    env.invalidate_all()
+    memberships = env["clinic.membership"].search([("name", "=like", "BENCH/%")])
+    counts = {m.period_count for m in memberships}
+    assert counts == {3}, f"periods per membership: {counts}"
+    thirds = memberships.current_period_id
+    rolled = thirds.filtered(lambda p: p.membership_id.rollover)
+    assert set(rolled.mapped("uses_total")) == {2 * USES}, set(rolled.mapped("uses_total"))
+    assert set(rolled.mapped("rolled_value")) == {PRICE}
+    assert set((thirds - rolled).mapped("uses_total")) == {USES}
+    invoices = env["account.move"].search_count(
+        [("clinic_move_kind", "=", "membership"), ("state", "=", "posted")]
+    )
+    assert invoices == 2 * COUNT, f"{invoices} renewal invoices"
+    seconds = memberships.period_ids.filtered(lambda p: p.membership_period == 2)
+    assert set(seconds.mapped("state")) == {"expired"}, set(seconds.mapped("state"))
+    broken = sum((seconds - rolled.membership_id.period_ids).breakage_ids.mapped("amount"))
+    assert round(broken, 2) == PRICE * (COUNT // 2), broken
+    unbalanced = env["account.move.line"].read_group(
+        [("move_id.clinic_move_kind", "in", ("membership", "transfer", "breakage"))],
+        ["balance:sum"],
+        ["move_id"],
+        lazy=False,
+    )
+    assert all(abs(g["balance"]) < 0.005 for g in unbalanced), "an entry does not balance"
+    deferred = env.company.clinic_deferred_account_id
+    cr.execute(
+        "SELECT -COALESCE(SUM(balance), 0) FROM account_move_line l "
+        "JOIN account_move m ON m.id = l.move_id WHERE l.account_id = %s "
+        "AND m.state = 'posted' AND l.clinic_entitlement_id IS NOT NULL",
+        [deferred.id],
+    )
+    ledger = cr.fetchone()[0]
+    shares = sum(memberships.period_ids.breakage_ids.mapped("amount"))
+    held = round(float(ledger) - shares, 2)
+    expected = PRICE * COUNT + PRICE * (COUNT // 2)  # third periods + rolled value
+    assert held == expected, (held, expected)
+    log(f"checked: {COUNT} memberships with 3 periods, unearned revenue {held:,.2f} as expected")
+
+
+def stock_invoices(env, products):
+    """The stock Odoo operation the job cannot avoid: the same number of customer invoices of
+    the same product and price, created and posted in batches of 500 the way the job makes
+    them, committed per batch. Returns the seconds."""
+    partners = env["res.partner"].search([("name", "=like", "Bench Member %")])
+    journal = env["account.journal"].search(
+        [("type", "=", "sale"), ("company_id", "=", env.company.id)], limit=1
+    )
+    started = time.perf_counter()
+    for offset in range(0, COUNT, 500):
+        size = min(500, COUNT - offset)
+        moves = (
+            env["account.move"]
+            .with_context(tracking_disable=True, mail_create_nolog=True)
+            .create(
+                [
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": partners[(offset + i) // PER_PATIENT].id,
+                        "journal_id": journal.id,
+                        "invoice_line_ids": [
+                            Command.create(
+                                {"product_id": products[0].id, "quantity": 1, "price_unit": PRICE}
+                            )
+                        ],
+                    }
+                    for i in range(size)
+                ]
+            )
+        )
+        moves._post(soft=False)
+        env.cr.commit()
+        env.invalidate_all()
+    return time.perf_counter() - started
+
+
+def main(env):
+    products = build(env)
+    log("set-up: renewing the first periods (not timed)")
+    started = time.perf_counter()
+    setup = run_cron(env)
+    setup_s = time.perf_counter() - started
+    log(f"set-up renewal: {sum(b[2] for b in setup)} memberships in {setup_s:.1f} s")
+    # the second periods ended yesterday: move the memberships' calendar back a month
+    env.cr.execute(
+        "UPDATE clinic_membership SET date_start = date_start - interval '1 month', "
+        "date_next = date_next - interval '1 month' WHERE name LIKE 'BENCH/%%'"
+    )
+    env.cr.execute(
+        "UPDATE clinic_membership SET rollover = true WHERE product_id = %s", [products[0].id]
+    )
+    env.cr.execute(
+        "UPDATE clinic_entitlement e SET date_start = (e.date_start - interval '1 month')::date, "
+        "date_expiry = (e.date_expiry - interval '1 month')::date FROM clinic_membership m "
+        "WHERE e.membership_id = m.id AND m.name LIKE 'BENCH/%%'"
+    )
+    env.cr.commit()
+    env.invalidate_all()
+    log("timed: the renewal job over the second periods")
+    profiler = cProfile.Profile() if PROFILE else None
+    if profiler:
+        profiler.enable()
+    started = time.perf_counter()
+    batches = run_cron(env)
+    total_s = time.perf_counter() - started
+    if profiler:
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+    done = sum(b[2] for b in batches)
+    queries = sum(b[1] for b in batches)
+    log(
+        f"renewal job: {done} memberships in {total_s:.1f} s "
+        f"({1000 * total_s / max(done, 1):.2f} ms each; target {TARGET_S:.0f} s for 10,000), "
+        f"{len(batches)} batches (one commit each), {queries} queries "
+        f"({queries / max(done, 1):.1f} per membership)"
+    )
+    check(env, products)
+    log(f"stock Odoo: {COUNT} customer invoices created and posted, batches of 500")
+    stock_s = stock_invoices(env, products)
+    projected = total_s * 10000 / max(done, 1)
+    log(
+        f"stock invoices: {stock_s:.1f} s ({1000 * stock_s / COUNT:.2f} ms each); renewal job / "
+        f"stock invoices = {total_s / stock_s:.2f}; renewal projected for 10,000: "
+        f"{projected:.0f} s ({'OK' if projected <= TARGET_S else 'MISS'} against "
+        f"{TARGET_S:.0f} s)"
+    )
+
+
+main(env)  # noqa: F821 - provided by odoo-bin shell

@@ -1,0 +1,143 @@
+"""A package that is one period of a membership (README, "Family, transfer, caps,
+memberships")."""
+
+from odoo import api, fields, models
+
+from .clinic_guard import internal_value
+from .clinic_membership import RENEWING
+
+
+class ClinicEntitlement(models.Model):
+    # a separable concern in a file of its own, on purpose
+    _inherit = "clinic.entitlement"  # pylint: disable=consider-merging-classes-inherited
+
+    membership_id = fields.Many2one(
+        "clinic.membership",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        check_company=True,
+        help="This package is one period of that membership.",
+    )
+    membership_period = fields.Integer(string="Period", readonly=True, copy=False)
+    rolled_value = fields.Monetary(
+        string="Value Rolled Over",
+        currency_field="currency_id",
+        readonly=True,
+        copy=False,
+        help="The unearned value of the uses carried over from the previous period (part of "
+        "the price, untaxed).",
+    )
+    membership_state = fields.Selection(related="membership_id.state", string="Membership Status")
+    membership_date_next = fields.Date(
+        related="membership_id.date_next", string="Membership Renews On"
+    )
+    membership_period_ids = fields.One2many(
+        related="membership_id.period_ids", string="Membership Periods"
+    )
+
+    # -------------------------------------------------------------------------
+    # CRUD METHODS
+    # -------------------------------------------------------------------------
+
+    @api.model
+    def _prepare_from_product(self, product):
+        vals = super()._prepare_from_product(product)
+        unlimited = {
+            line.service_product_id.id
+            for line in product.product_tmpl_id.clinic_package_line_ids
+            if line.unlimited
+        }
+        if unlimited:
+            for command in vals.get("line_ids", []):
+                if command[2]["service_product_id"] in unlimited:
+                    command[2]["unlimited"] = True
+        return vals
+
+    # -------------------------------------------------------------------------
+    # BUSINESS METHODS
+    # -------------------------------------------------------------------------
+
+    def _clinic_start_membership(self):
+        """Packages just sold with a membership product: each starts a membership, of which
+        it is the first period."""
+        Membership = self.env["clinic.membership"].sudo()
+        for entitlement in self.filtered("product_id.clinic_membership"):
+            template = entitlement.product_id.product_tmpl_id
+            sale_line = entitlement.sale_line_id.sudo()
+            quantity = sale_line.product_uom_qty or 1.0
+            company = entitlement.company_id
+            membership = Membership.create(
+                {
+                    "name": self.env["ir.sequence"]
+                    .with_company(company)
+                    .next_by_code("clinic.membership")
+                    or entitlement.name,
+                    "partner_id": entitlement.partner_id.id,
+                    "product_id": entitlement.product_id.id,
+                    "company_id": company.id,
+                    "sale_line_id": sale_line.id,
+                    "period": template.clinic_period or "month",
+                    "rollover": template.clinic_rollover,
+                    "price_unit": company.currency_id.round(sale_line.price_subtotal / quantity),
+                    "price_total": company.currency_id.round(sale_line.price_total / quantity),
+                    "tax_ids": [fields.Command.set(sale_line.tax_id.ids)],
+                    "current_period_id": entitlement.id,
+                }
+            )
+            entitlement.sudo().write({"membership_id": membership.id, "membership_period": 1})
+
+    def _clinic_compute_expiry(self, date_start):
+        """A period ends where the membership's calendar says."""
+        if self.membership_id:
+            return self.membership_id._clinic_period_bounds(
+                self.membership_period or 1, start=date_start
+            )[1]
+        return super()._clinic_compute_expiry(date_start)
+
+    def _clinic_activate(self, date_start=None):
+        res = super()._clinic_activate(date_start=date_start)
+        # the first period's start is the membership's: its calendar and first renewal
+        for entitlement in self.filtered(
+            lambda e: e.membership_id and e.state == "active" and not e.membership_id.date_start
+        ):
+            entitlement.membership_id.sudo().write(
+                {
+                    "date_start": entitlement.date_start,
+                    "date_next": entitlement.membership_id._clinic_period_bounds(
+                        2, start=entitlement.date_start
+                    )[0],
+                }
+            )
+        return res
+
+    def _clinic_expire(self):
+        """The expiry job meets a period whose membership renews: renew it (which closes the
+        period with its rollover) rather than only expire it. A period that does not renew
+        (cancelled membership) expires as any package, its unlimited value to revenue."""
+        due = self.browse()
+        if not internal_value(self.env, RENEWING):
+            due = self.filtered(
+                lambda e: (
+                    e.membership_id.state == "active" and e.membership_id.current_period_id == e
+                )
+            )
+            due.membership_id._clinic_renew()
+        rest = self - due
+        rest.filtered(lambda e: e.membership_id and e.uses_unlimited)._clinic_recognise_period()
+        return super(ClinicEntitlement, rest)._clinic_expire()
+
+    def _clinic_close_period(self):
+        """The renewal job closes these ending periods: expired, what they still hold to
+        breakage (unlimited periods: to revenue)."""
+        closing = self.filtered(lambda e: e.state in ("draft", "active", "paused", "exhausted"))
+        closing._clinic_expire()
+
+    def action_cancel(self):
+        res = super().action_cancel()
+        # the order sold it back (or a manager cancelled the period): no more renewals
+        memberships = self.sudo().membership_id.filtered(
+            lambda m: m.state == "active" and m.current_period_id.state == "cancelled"
+        )
+        memberships.write({"state": "cancelled", "date_next": False})
+        return res

@@ -1,0 +1,201 @@
+"""The unearned revenue movements (`clinic.unearned.move`) that the posting code records for
+the unearned revenue report: after each business step they agree with the general ledger,
+item by item and package by package, and an existing database gets them back from its
+journal items."""
+
+from datetime import date
+
+from odoo import Command
+from odoo.tests import Form, freeze_time
+
+from .common import attend
+from .test_money import TODAY, MoneyCase, at
+
+
+@freeze_time(TODAY)
+class TestUnearnedMoves(MoneyCase):
+    def _moves(self, domain=None):
+        return self.env["clinic.unearned.move"].search(domain or [])
+
+    def assertAgreesWithLedger(self, packages=None):
+        """Every posted item of the unearned account is recorded for its whole amount, no
+        item of an entry not posted is, and each package's movements add up to what its own
+        ledger says it holds."""
+        self.env.flush_all()
+        items = self.env["account.move.line"].search(
+            [("account_id", "=", self.deferred.id), ("parent_state", "=", "posted")]
+        )
+        moves = self._moves()
+        self.assertEqual(moves.move_line_id, items, "one or more movements per posted item")
+        self.assertEqual(set(moves.move_id.mapped("state")) - {"posted"}, set())
+        for item in items:
+            recorded = sum(moves.filtered(lambda m, i=item: m.move_line_id == i).mapped("amount"))
+            self.assertAlmostEqual(recorded, -item.balance, places=2, msg=item.move_id.name)
+        self.assertAlmostEqual(sum(moves.mapped("amount")), -sum(items.mapped("balance")), places=2)
+        for package in packages or self.env["clinic.entitlement"]:
+            recorded = sum(
+                moves.filtered(lambda m, p=package: m.entitlement_id == p).mapped("amount")
+            )
+            self.assertAlmostEqual(
+                recorded, package._clinic_money()["unearned"], places=2, msg=package.name
+            )
+        return moves
+
+    def _arrive_on(self, day, entitlement):
+        event = self._clinic_book(at(day), clinic_entitlement_id=entitlement.id)
+        attend(event, "arrive")
+        return event
+
+    def test_sale_and_uses(self):
+        order = self._clinic_sell(self.package_physio8, qty=2, user=self.receptionist)
+        invoice = order._create_invoices()
+        invoice.action_post()
+        first, second = order.clinic_entitlement_ids.sorted("id")
+        moves = self.assertAgreesWithLedger(first | second)
+        # the invoice line, split between the two packages of its sale line
+        self.assertEqual(
+            {(m.entitlement_id, m.kind, m.amount, m.partner_id) for m in moves},
+            {
+                (first, "invoice", 1600.0, self.patient),
+                (second, "invoice", 1600.0, self.patient),
+            },
+        )
+        event = self._arrive_on(3, first)
+        recognition = event.clinic_usage_id.move_id
+        moves = self.assertAgreesWithLedger(first | second)
+        recorded = moves.filtered(lambda m: m.move_id == recognition)
+        self.assertRecordValues(
+            recorded,
+            [
+                {
+                    "entitlement_id": first.id,
+                    "product_id": self.package_physio8.id,
+                    "kind": "recognition",
+                    "amount": -200.0,
+                    "date": date(2026, 3, 3),
+                    "company_id": self.company.id,
+                }
+            ],
+        )
+
+    def test_refund(self):
+        entitlement, __ = self._sell_invoiced()
+        self._arrive_on(3, entitlement)
+        wizard = Form(
+            self.env["clinic.entitlement.refund"]
+            .with_user(self.manager)
+            .with_context(default_entitlement_id=entitlement.id)
+        )
+        wizard.amount = 900.0
+        wizard.save().action_confirm()
+        moves = self.assertAgreesWithLedger(entitlement)
+        by_kind = {}
+        for move in moves:
+            by_kind[move.kind] = by_kind.get(move.kind, 0.0) + move.amount
+        # 1,600 billed, 200 recognised, 900 refunded, the 500 left given up to breakage
+        self.assertEqual(
+            by_kind,
+            {"invoice": 1600.0, "recognition": -200.0, "refund": -900.0, "breakage": -500.0},
+        )
+
+    def test_grouped_breakage_and_extension(self):
+        first, __ = self._sell_invoiced()
+        second, __ = self._sell_invoiced(self.package_rehab)
+        self._arrive_on(3, first)
+        (first | second).date_expiry = date(2026, 3, 20)
+        with freeze_time("2026-03-21"):
+            self.env["clinic.entitlement"]._cron_expire()
+        entry = (first | second).breakage_ids.move_id
+        self.assertEqual(len(entry), 1)
+        moves = self.assertAgreesWithLedger(first | second)
+        # the grouped item, split between its packages by their shares
+        self.assertEqual(
+            {m.entitlement_id: m.amount for m in moves if m.move_id == entry},
+            {first: -1400.0, second: -1500.0},
+        )
+        with freeze_time("2026-03-22"):
+            first.date_expiry = date(2026, 4, 30)
+        self.assertEqual(first.state, "active")
+        self.assertAgreesWithLedger(first | second)
+        self.assertAlmostEqual(
+            sum(self._moves([("entitlement_id", "=", first.id)]).mapped("amount")), 1400.0, 2
+        )
+
+    def test_transfer(self):
+        entitlement, __ = self._sell_invoiced()
+        self._arrive_on(3, entitlement)
+        wizard = (
+            self.env["clinic.entitlement.transfer"]
+            .with_user(self.manager)
+            .create({"entitlement_id": entitlement.id, "partner_id": self.patient_2.id})
+        )
+        new = self.env["clinic.entitlement"].browse(wizard.action_confirm()["res_id"])
+        moves = self.assertAgreesWithLedger(entitlement | new)
+        transfer = moves.filtered(lambda m: m.kind == "transfer")
+        self.assertEqual(
+            {(m.entitlement_id, m.partner_id, m.amount) for m in transfer},
+            {(entitlement, self.patient, -1400.0), (new, self.patient_2, 1400.0)},
+        )
+
+    def test_reset_to_draft_cancel_and_post_again(self):
+        entitlement, invoice = self._sell_invoiced(paid=False)
+        recognition = self._arrive_on(3, entitlement).clinic_usage_id.move_id
+        self.assertEqual(len(self._moves([("move_id", "=", recognition.id)])), 1)
+        accountant = self.env(user=self.manager)
+        accountant["account.move"].browse(recognition.id).button_draft()
+        self.assertFalse(self._moves([("move_id", "=", recognition.id)]))
+        self.assertAgreesWithLedger(entitlement)
+        accountant["account.move"].browse(recognition.id).action_post()
+        self.assertEqual(len(self._moves([("move_id", "=", recognition.id)])), 1)
+        accountant["account.move"].browse(invoice.id).button_cancel()
+        self.assertEqual(invoice.state, "cancel")
+        self.assertFalse(self._moves([("move_id", "=", invoice.id)]))
+        self.assertAgreesWithLedger(entitlement)
+        self.assertEqual(sum(self._moves().mapped("amount")), -200.0)
+
+    def test_entry_without_package(self):
+        """A manual entry on the unearned account has no package and is recorded anyway."""
+        other = self.env["account.account"].search(
+            [("company_ids", "in", self.company.ids), ("account_type", "=", "income")], limit=1
+        )
+        entry = self.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "date": date(2026, 3, 2),
+                "line_ids": [
+                    Command.create({"account_id": self.deferred.id, "debit": 0.0, "credit": 75.0}),
+                    Command.create({"account_id": other.id, "debit": 75.0, "credit": 0.0}),
+                ],
+            }
+        )
+        entry.action_post()
+        moves = self.assertAgreesWithLedger()
+        self.assertRecordValues(
+            moves, [{"move_id": entry.id, "entitlement_id": False, "kind": "other", "amount": 75.0}]
+        )
+
+    def test_backfill_of_an_existing_database(self):
+        """A database upgraded to the version with the table gets it filled from its posted
+        journal items, as the posting code would have."""
+        first, __ = self._sell_invoiced()
+        self._sell_invoiced(self.package_rehab)
+        self._arrive_on(3, first)
+        first.date_expiry = date(2026, 3, 10)
+        with freeze_time("2026-03-11"):
+            self.env["clinic.entitlement"]._cron_expire()
+
+        def rows():
+            return sorted(
+                (m.move_line_id.id, m.entitlement_id.id, m.kind, m.amount, m.date)
+                for m in self._moves()
+            )
+
+        recorded = rows()
+        self.env.cr.execute("DELETE FROM clinic_unearned_move")
+        self.env["clinic.unearned.move"].invalidate_model()
+        self.env["clinic.unearned.move"]._clinic_backfill()
+        self.assertEqual(rows(), recorded)
+        # a table that is filled already is left alone
+        self.env["clinic.unearned.move"]._clinic_backfill()
+        self.assertEqual(rows(), recorded)
+        self.assertAgreesWithLedger()
