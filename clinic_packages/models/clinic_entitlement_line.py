@@ -204,12 +204,14 @@ class ClinicEntitlementLine(models.Model):
             entitlement._clinic_post_breakage(
                 self.env._("Uses removed from package %(name)s", name=entitlement.name)
             )
+        # formatted outside the translated call: the .pot extractor cannot read f-strings there
+        change = f"{delta:+d}"
         entitlement.message_post(
             body=self.env._(
                 "%(service)s: %(change)s use(s) by %(user)s (%(before)s → %(after)s). "
                 "Reason: %(reason)s",
                 service=self.service_product_id.display_name,
-                change=f"{delta:+d}",
+                change=change,
                 user=self.env.user.name,
                 before=before,
                 after=self.quantity,
