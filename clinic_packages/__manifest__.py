@@ -63,4 +63,5 @@
         ],
     },
     "application": True,
+    "uninstall_hook": "uninstall_hook",
 }

@@ -24,5 +24,7 @@ state="$(db_sql "$DB" "SELECT state FROM ir_module_module WHERE name='clinic_pac
 [ "$state" = uninstalled ] || die "lifecycle: clinic_packages is '$state' after uninstall"
 left="$(db_sql "$DB" "SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'clinic\_%'")"
 [ "$left" = 0 ] || die "lifecycle: $left clinic_* tables remain after uninstall"
+indexes="$(db_sql "$DB" "SELECT string_agg(indexname, ', ') FROM pg_indexes WHERE indexname LIKE '%clinic%'")"
+[ -z "$indexes" ] || die "lifecycle: indexes remain after uninstall: $indexes"
 drop_db "$DB"
 say "lifecycle: install, upgrade ($after kept) and uninstall are clean"

@@ -9,6 +9,7 @@ import json
 import os
 import threading
 import time
+import xmlrpc.client
 from datetime import timedelta
 from pathlib import Path
 from unittest.mock import patch
@@ -162,10 +163,64 @@ class ClinicTestMixin:
             order.action_confirm()
         return order
 
+    def _clinic_manual_unearned_entry(self, amount, day, user=None):
+        """A manual journal entry of `user` (or the test's user) on `day`: Cr the company's
+        unearned revenue account `amount` / Dr an income account, posted. Its unearned item
+        belongs to no package."""
+        env = self.env(user=user) if user else self.env
+        income = env["account.account"].search(
+            [("company_ids", "in", self.company.ids), ("account_type", "=", "income")], limit=1
+        )
+        deferred = self.company.clinic_deferred_account_id
+        entry = env["account.move"].create(
+            {
+                "move_type": "entry",
+                "date": day,
+                "line_ids": [
+                    Command.create({"account_id": deferred.id, "debit": 0.0, "credit": amount}),
+                    Command.create({"account_id": income.id, "debit": amount, "credit": 0.0}),
+                ],
+            }
+        )
+        entry.action_post()
+        return entry
+
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 # a tour logs this followed by a screenshot's name when its screen is ready
 SCREENSHOT_SIGNAL = "clinic-screenshot "
+
+
+# XML-RPC fault codes of Odoo's errors: UserError (and its kin), AccessError
+RPC_WARNING, RPC_ACCESS_ERROR = 2, 4
+
+
+class ClinicRpcMixin:
+    """Calls through the real HTTP server's XML-RPC endpoint, as an outside client would
+    (an HttpCase). `refused` needs the test's `snapshot()`: what the call must not change."""
+
+    def rpc(self, user, model, method, *args, **kwargs):
+        """One XML-RPC call as `user` (password = login, as new_test_user sets it)."""
+        return self.xmlrpc_object.execute_kw(
+            self.env.cr.dbname, user.id, user.login, model, method, list(args), kwargs
+        )
+
+    def refused(self, user, model, method, *args, code=RPC_ACCESS_ERROR, match=None, **kwargs):
+        """The call is refused with an Odoo error (not a traceback) of `code`, its message
+        containing `match`; nothing it tried is left in the database."""
+        before = self.snapshot()
+        with self.assertRaises(xmlrpc.client.Fault) as caught:
+            self.rpc(user, model, method, *args, **kwargs)
+        fault = caught.exception
+        self.assertEqual(
+            fault.faultCode, code, f"{model}.{method} as {user.login}: {fault.faultString}"
+        )
+        self.assertNotIn("Traceback", fault.faultString)
+        if match:
+            self.assertIn(match, fault.faultString)
+        self.env.invalidate_all()
+        self.assertEqual(self.snapshot(), before, f"{model}.{method} as {user.login} changed")
+        return fault.faultString
 
 
 class ClinicScreensMixin:

@@ -20,11 +20,11 @@ from odoo.exceptions import AccessError, UserError
 from odoo.service.model import retrying
 from odoo.tests import HttpCase, freeze_time, new_test_user
 
-from .common import ClinicCase, ClinicConcurrencyCase, ClinicTestMixin
+from .common import RPC_ACCESS_ERROR as ACCESS_ERROR
+from .common import ClinicCase, ClinicConcurrencyCase, ClinicRpcMixin, ClinicTestMixin
 
 BRUSSELS = "Europe/Brussels"  # UTC+1 in winter, UTC+2 from the last Sunday of March
 MONDAY = "2026-03-16 06:00:00"  # 07:00 in Brussels, before the practitioner starts
-ACCESS_ERROR = 4  # Odoo's XML-RPC fault code of an AccessError
 
 
 def hours_calendar(env, name, tz, days=range(5), periods=((9, 12), (13, 17))):
@@ -505,7 +505,7 @@ class TestBookingRace(ClinicConcurrencyCase):
         self.assertEqual(self._committed(visits), (1, [1, 0]))
 
 
-class BookingHttpCase(BookingMixin, HttpCase):
+class BookingHttpCase(ClinicRpcMixin, BookingMixin, HttpCase):
     """Through the real HTTP server, on today's clock: the practitioner works every day,
     8:00-18:00 UTC, so there are slots whatever day the test runs."""
 
@@ -525,11 +525,6 @@ class TestBookingRpc(BookingHttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.day = date.today() + timedelta(days=2)
-
-    def rpc(self, user, model, method, *args):
-        return self.xmlrpc_object.execute_kw(
-            self.env.cr.dbname, user.id, user.login, model, method, list(args)
-        )
 
     def window(self):
         return f"{self.day} 00:00:00", f"{self.day + timedelta(days=1)} 00:00:00"

@@ -21,7 +21,7 @@ from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, freeze_time
 
-from .common import ClinicCase, ClinicTestMixin
+from .common import ClinicCase, ClinicRpcMixin, ClinicTestMixin
 
 DATA = Path(__file__).parent / "data" / "import"
 TODAY = "2026-03-02"
@@ -652,7 +652,7 @@ class TestImportRights(ImportCase):
             self.assertTrue((path / f"{kind}.csv").read_text().startswith(columns))
 
 
-class TestImportOverRpc(ClinicTestMixin, HttpCase):
+class TestImportOverRpc(ClinicRpcMixin, ClinicTestMixin, HttpCase):
     """An outside client runs the import over XML-RPC: a Clinic Manager imports, a Clinic
     User is refused with an access error (not a traceback) and nothing is written."""
 
@@ -660,11 +660,6 @@ class TestImportOverRpc(ClinicTestMixin, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls._clinic_setup_data()
-
-    def rpc(self, user, model, method, *args):
-        return self.xmlrpc_object.execute_kw(
-            self.env.cr.dbname, user.id, user.login, model, method, list(args)
-        )
 
     def test_import_over_xmlrpc(self):
         content = base64.b64encode(csv_file("authorizations.csv")).decode()

@@ -14,9 +14,8 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, freeze_time, new_test_user
 
-from .common import ClinicCase, ClinicTestMixin, attend
-
-ACCESS_ERROR = 4  # Odoo's XML-RPC fault code of an AccessError
+from .common import RPC_ACCESS_ERROR as ACCESS_ERROR
+from .common import ClinicCase, ClinicRpcMixin, ClinicTestMixin, attend
 
 
 class MembershipMixin(ClinicTestMixin):
@@ -429,6 +428,73 @@ class TestMembershipRenewal(MembershipMixin, ClinicCase):
         money = self._money(second)
         self.assertEqual((money["billed"], money["refunded"], money["unearned"]), (120.0, 120.0, 0))
 
+    def test_memberships_renewing_together_share_one_invoice(self):
+        """A patient renewing two memberships the same day gets one invoice, a line per
+        period; each period keeps its own money, is paid by that invoice and is refunded on
+        its own."""
+        self.company.clinic_membership_block_unpaid = True
+        monthly = self._sell(self.monthly)
+        plain = self._sell(self.monthly_no_rollover)
+        other = self.env["res.partner"].create({"name": "Other Member"})
+        with freeze_time("2026-01-05"):
+            lone = self._clinic_sell(
+                self.monthly_no_rollover, user=self.receptionist, partner=other
+            )
+            lone._create_invoices().action_post()
+        renewed = self._renew("2026-02-05")
+        self.assertEqual(len(renewed), 3)
+        second, second_plain = monthly.current_period_id, plain.current_period_id
+        invoice = self.env["account.move"].search(
+            [("clinic_move_kind", "=", "membership"), ("partner_id", "=", self.patient.id)]
+        )
+        self.assertEqual(len(invoice), 1)
+        self.assertRecordValues(
+            invoice,
+            [{"amount_total": 240.0, "invoice_date": date(2026, 2, 5), "state": "posted"}],
+        )
+        self.assertFalse(invoice.clinic_entitlement_id)
+        self.assertEqual(
+            sorted(
+                (line.clinic_entitlement_id.id, line.balance, line.account_id.id)
+                for line in invoice.invoice_line_ids
+            ),
+            sorted(
+                [(second.id, -120.0, self.deferred.id), (second_plain.id, -120.0, self.deferred.id)]
+            ),
+        )
+        self.assertIn(invoice, second._clinic_entries())
+        # the other patient's period: an invoice of its own, tagged with its package
+        lone_period = (
+            self.env["clinic.membership"].search([("partner_id", "=", other.id)]).current_period_id
+        )
+        lone_invoice = lone_period.move_ids.filtered(lambda m: m.clinic_move_kind == "membership")
+        self.assertEqual((len(lone_invoice), lone_invoice.amount_total), (1, 120.0))
+        # billed: its line of the invoice, plus the 4 unused uses rolled over (rollover only)
+        for period, billed in ((second, 240.0), (second_plain, 120.0)):
+            money = self._money(period)
+            self.assertEqual((money["billed"], money["unearned"]), (billed, billed))
+            self.assertEqual(period.state, "draft")
+            self.assertEqual(period.amount_billed_total, 120.0)
+        # paying the one invoice starts both periods
+        with freeze_time("2026-02-06"):
+            self._pay(invoice)
+        self.assertEqual((second | second_plain).mapped("state"), ["active", "active"])
+        # (the shared invoice is not one of the periods' own entries: read again)
+        (second | second_plain).invalidate_recordset(["amount_paid"])
+        self.assertEqual((second.amount_paid, second_plain.amount_paid), (120.0, 120.0))
+        # refunding one period credits its share of the shared invoice only
+        with freeze_time("2026-02-07"):
+            credit_note = second_plain.with_user(self.manager)._clinic_refund(120.0)
+        self.assertEqual(credit_note.reversed_entry_id, invoice)
+        self.assertEqual(credit_note.amount_total, 120.0)
+        money = self._money(second_plain)
+        self.assertEqual((money["refunded"], money["unearned"]), (120.0, 0.0))
+        self.assertEqual(self._money(second)["unearned"], 240.0)
+        self.assertAlmostEqual(
+            self._unearned_balance(monthly),
+            sum(self._money(p)["unearned"] for p in monthly.period_ids),
+        )
+
     def test_rights(self):
         membership = self._sell(self.monthly)
         salesman = new_test_user(
@@ -493,7 +559,7 @@ class TestMembershipRenewal(MembershipMixin, ClinicCase):
             )
 
 
-class TestMembershipRpc(MembershipMixin, HttpCase):
+class TestMembershipRpc(ClinicRpcMixin, MembershipMixin, HttpCase):
     """A patient logged in to the portal cannot renew or cancel a membership over XML-RPC,
     and sees the current period on My Packages."""
 
@@ -507,11 +573,6 @@ class TestMembershipRpc(MembershipMixin, HttpCase):
             login="membership_patient",
             groups="base.group_portal",
             partner_id=cls.patient.id,
-        )
-
-    def rpc(self, user, model, method, *args):
-        return self.xmlrpc_object.execute_kw(
-            self.env.cr.dbname, user.id, user.login, model, method, list(args)
         )
 
     def test_patient_cannot_renew_or_cancel(self):

@@ -369,20 +369,7 @@ class TestUnearnedReport(ReportCase):
 
     def test_items_without_package_are_kept(self):
         """A manual entry on the unearned account has no package, and still counts."""
-        other = self.env["account.account"].search(
-            [("company_ids", "in", self.company.ids), ("account_type", "=", "income")], limit=1
-        )
-        entry = self.env["account.move"].create(
-            {
-                "move_type": "entry",
-                "date": date(2026, 3, 2),
-                "line_ids": [
-                    Command.create({"account_id": self.deferred.id, "debit": 0.0, "credit": 75.0}),
-                    Command.create({"account_id": other.id, "debit": 75.0, "credit": 0.0}),
-                ],
-            }
-        )
-        entry.action_post()
+        self._clinic_manual_unearned_entry(75.0, date(2026, 3, 2), user=self.manager)
         by_package = self._report()
         self.assertEqual(by_package[False], (75.0,))
         self.assertAlmostEqual(sum(a for (a,) in by_package.values()), self._ledger(), places=2)

@@ -10,17 +10,16 @@ Run with pytest-odoo's `--odoo-http` (scripts/test.sh does); without it HttpCase
 """
 
 import json
-import xmlrpc.client
 from datetime import date, datetime, time, timedelta
 
 from odoo import Command
 from odoo.tests import HttpCase, new_test_user
 
-from .common import ClinicTestMixin
+from .common import RPC_WARNING as WARNING
+from .common import ClinicRpcMixin, ClinicTestMixin
 
 # Odoo's XML-RPC fault codes: a warning (UserError, ValidationError), an access error; any
 # other code carries a server traceback
-WARNING, ACCESS_ERROR = 2, 4
 # visits within the packages' validity (180 days from today)
 DAY = date.today() + timedelta(days=14)
 VISIT = datetime.combine(DAY, time(10, 0))
@@ -32,7 +31,7 @@ def at(days, hour=10, minute=0):
     return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
-class RightsCase(ClinicTestMixin, HttpCase):
+class RightsCase(ClinicRpcMixin, ClinicTestMixin, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -112,29 +111,6 @@ class RightsCase(ClinicTestMixin, HttpCase):
         return order.clinic_entitlement_ids
 
     # ------------------------------------------------------------------ clients
-    def rpc(self, user, model, method, *args, **kwargs):
-        """One XML-RPC call as `user` (password = login, as new_test_user sets it)."""
-        return self.xmlrpc_object.execute_kw(
-            self.env.cr.dbname, user.id, user.login, model, method, list(args), kwargs
-        )
-
-    def refused(self, user, model, method, *args, code=ACCESS_ERROR, match=None, **kwargs):
-        """The call is refused with an Odoo error (not a traceback) of `code`, its message
-        containing `match`; nothing it tried is left in the database."""
-        snapshot = self.snapshot()
-        with self.assertRaises(xmlrpc.client.Fault) as caught:
-            self.rpc(user, model, method, *args, **kwargs)
-        fault = caught.exception
-        self.assertEqual(
-            fault.faultCode, code, f"{model}.{method} as {user.login}: {fault.faultString}"
-        )
-        self.assertNotIn("Traceback", fault.faultString)
-        if match:
-            self.assertIn(match, fault.faultString)
-        self.env.invalidate_all()
-        self.assertEqual(self.snapshot(), snapshot, f"{model}.{method} changed something")
-        return fault.faultString
-
     def snapshot(self):
         """Counters, states, prices, owners and entries of everything the probes aim at."""
         self.env.invalidate_all()

@@ -1,8 +1,10 @@
 """Who sees and changes what: companies, Clinic User and Clinic Manager."""
 
+from datetime import timedelta
+
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user
+from odoo.tests import freeze_time, new_test_user
 
 from .common import ClinicCase
 
@@ -118,41 +120,38 @@ class TestMultiCompany(ClinicCase):
         self.assertEqual(usage.company_id, self.company_b)
         self.assertEqual(self.entitlement_b.uses_reserved, 2)
 
-    def test_expiry_breakage_share_of_other_company_hidden(self):
-        """The itemisation of a grouped expiry entry follows its package's company."""
-        deferred, breakage, journal = self.company._clinic_accounting()
-        entry = self.env["account.move"].create(
-            {
-                "move_type": "entry",
-                "journal_id": journal.id,
-                "clinic_move_kind": "breakage",
-                "line_ids": [
-                    Command.create({"account_id": deferred.id, "debit": 10.0}),
-                    Command.create({"account_id": breakage.id, "credit": 10.0}),
-                ],
-            }
+    def test_expiry_breakage_of_other_company_hidden(self):
+        """A package's part of a grouped expiry entry (its breakage) is seen in the unearned
+        revenue report of its own company only, and nobody writes the movements."""
+        order = self.entitlement_a.sale_line_id.order_id
+        order._create_invoices().action_post()
+        self.usage_a.action_release()
+        with freeze_time(self.entitlement_a.date_expiry + timedelta(days=1)):
+            # what the expiry job does (company B has no chart: its package is left out)
+            self.entitlement_a._clinic_expire()
+        self.assertEqual(self.entitlement_a.state, "expired")
+        groups = "clinic_packages.group_clinic_manager,account.group_account_readonly"
+        manager_a = new_test_user(self.env, login="clinic_manager_a_report", groups=groups)
+        manager_b = new_test_user(
+            self.env,
+            login="clinic_manager_b_report",
+            groups=groups,
+            company_id=self.company_b.id,
+            company_ids=[Command.set(self.company_b.ids)],
         )
-        entry.action_post()
-        share = (
-            self.env["clinic.entitlement.breakage"]
-            .sudo()
-            .create(
-                {
-                    "entitlement_id": self.entitlement_a.id,
-                    "company_id": self.company.id,
-                    "move_id": entry.id,
-                    "move_line_id": entry.line_ids.filtered("debit").id,
-                    "amount": 10.0,
-                }
-            )
-        )
-        Share = self.env["clinic.entitlement.breakage"]
-        self.assertEqual(Share.with_user(self.receptionist).search([("id", "=", share.id)]), share)
-        self.assertFalse(Share.with_user(self.user_b).search([("id", "=", share.id)]))
-        with self.assertRaises(AccessError):
-            share.with_user(self.user_b).read(["amount"])
-        with self.assertRaises(AccessError):  # nobody writes them but the expiry job
-            share.with_user(self.receptionist).write({"amount": 0.0})
+        domain = [("entitlement_id", "=", self.entitlement_a.id), ("kind", "=", "breakage")]
+        Report = self.env["clinic.report.unearned"]
+        rows = Report.with_user(manager_a).search(domain)
+        self.assertAlmostEqual(sum(rows.mapped("amount")), -1500.0)
+        self.assertFalse(Report.with_user(manager_b).search(domain))
+        Move = self.env["clinic.unearned.move"]
+        movements = Move.sudo().search([("entitlement_id", "=", self.entitlement_a.id)])
+        self.assertAlmostEqual(sum(movements.mapped("amount")), 0.0)  # billed, then breakage
+        for user in (self.receptionist, manager_a, manager_b, self.user_b):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                movements.with_user(user).write({"amount": 0.0})
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                movements.with_user(user).unlink()
 
     def test_active_companies_decide(self):
         """A user of both companies sees the packages of the companies selected."""

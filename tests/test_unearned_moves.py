@@ -5,8 +5,8 @@ journal items."""
 
 from datetime import date
 
-from odoo import Command
-from odoo.tests import Form, freeze_time
+from odoo.exceptions import AccessError
+from odoo.tests import Form, freeze_time, new_test_user
 
 from .common import attend
 from .test_money import TODAY, MoneyCase, at
@@ -46,6 +46,18 @@ class TestUnearnedMoves(MoneyCase):
         attend(event, "arrive")
         return event
 
+    def _expire_two_grouped(self, arrive=True):
+        """Two packages sold and invoiced (the first used once unless not `arrive`), expired
+        together on 2026-03-21 by the daily job: one grouped expiry entry."""
+        first, __ = self._sell_invoiced()
+        second, __ = self._sell_invoiced(self.package_rehab)
+        if arrive:
+            self._arrive_on(3, first)
+        (first | second).date_expiry = date(2026, 3, 20)
+        with freeze_time("2026-03-21"):
+            self.env["clinic.entitlement"]._cron_expire()
+        return first, second
+
     def test_sale_and_uses(self):
         order = self._clinic_sell(self.package_physio8, qty=2, user=self.receptionist)
         invoice = order._create_invoices()
@@ -78,6 +90,22 @@ class TestUnearnedMoves(MoneyCase):
             ],
         )
 
+    def test_quantity_raised_after_the_invoice(self):
+        """A package added to an invoiced sale line takes its part of the posted invoice: the
+        two packages are billed alike once the extra unit is invoiced too."""
+        order = self._clinic_sell(self.package_physio8, user=self.receptionist)
+        order._create_invoices().action_post()
+        order.with_user(self.receptionist).order_line.product_uom_qty = 2
+        first, second = order.clinic_entitlement_ids.sorted("id")
+        self.assertEqual(
+            {m.entitlement_id: m.amount for m in self.assertAgreesWithLedger(first | second)},
+            {first: 800.0, second: 800.0},
+        )
+        order._create_invoices().action_post()
+        self.assertAgreesWithLedger(first | second)
+        for package in first | second:
+            self.assertEqual(package._clinic_money()["billed"], 1600.0, package.name)
+
     def test_refund(self):
         entitlement, __ = self._sell_invoiced()
         self._arrive_on(3, entitlement)
@@ -99,12 +127,7 @@ class TestUnearnedMoves(MoneyCase):
         )
 
     def test_grouped_breakage_and_extension(self):
-        first, __ = self._sell_invoiced()
-        second, __ = self._sell_invoiced(self.package_rehab)
-        self._arrive_on(3, first)
-        (first | second).date_expiry = date(2026, 3, 20)
-        with freeze_time("2026-03-21"):
-            self.env["clinic.entitlement"]._cron_expire()
+        first, second = self._expire_two_grouped()
         entry = (first | second).breakage_ids.move_id
         self.assertEqual(len(entry), 1)
         moves = self.assertAgreesWithLedger(first | second)
@@ -119,6 +142,51 @@ class TestUnearnedMoves(MoneyCase):
         self.assertAgreesWithLedger(first | second)
         self.assertAlmostEqual(
             sum(self._moves([("entitlement_id", "=", first.id)]).mapped("amount")), 1400.0, 2
+        )
+
+    def test_grouped_entry_reset_and_posted_again_keeps_its_split(self):
+        """The shares of a grouped expiry entry outlive its movements: reset to draft, the
+        entry gives the packages their value back; posted again, it takes the same parts."""
+        first, second = self._expire_two_grouped(arrive=False)
+        entry = self.env(user=self.manager)["account.move"].browse(
+            (first | second).breakage_ids.move_id.id
+        )
+        split = {m.entitlement_id: m.amount for m in self._moves([("move_id", "=", entry.id)])}
+        self.assertEqual(split, {first: -1600.0, second: -1500.0})
+        entry.button_draft()
+        self.assertFalse(self._moves([("move_id", "=", entry.id)]))
+        self.assertAgreesWithLedger(first | second)
+        self.assertEqual(
+            (first._clinic_money()["breakage"], second._clinic_money()["unearned"]), (0.0, 1500.0)
+        )
+        entry.action_post()
+        moves = self.assertAgreesWithLedger(first | second)
+        self.assertEqual({m.entitlement_id: m.amount for m in moves if m.move_id == entry}, split)
+        self.assertTrue(all(moves.filtered(lambda m: m.move_id == entry).mapped("shared")))
+        self.assertEqual(first._clinic_money()["breakage"], 1600.0)
+
+    def test_money_of_packages_is_one_query(self):
+        """What a batch of packages was billed and still holds is one grouped query on the
+        movements, whatever the number of packages and of their entries."""
+        order = self._clinic_sell(self.package_physio8, qty=3)
+        order._create_invoices().action_post()
+        packages = order.clinic_entitlement_ids
+        self._arrive_on(3, packages[0])
+        packages[1].date_expiry = date(2026, 3, 20)
+        with freeze_time("2026-03-21"):
+            self.env["clinic.entitlement"]._cron_expire()
+        self.env.flush_all()
+        packages.mapped("billing_mode")
+        packages.currency_id.mapped("rounding")
+        with self.assertQueryCount(1):
+            money = packages._clinic_deferred_money()
+        self.assertEqual(
+            [money[p.id] for p in packages],
+            [
+                {"billed": 1600.0, "unearned": 1400.0, "grouped": 0.0},
+                {"billed": 1600.0, "unearned": 0.0, "grouped": 1600.0},
+                {"billed": 1600.0, "unearned": 1600.0, "grouped": 0.0},
+            ],
         )
 
     def test_transfer(self):
@@ -155,24 +223,34 @@ class TestUnearnedMoves(MoneyCase):
 
     def test_entry_without_package(self):
         """A manual entry on the unearned account has no package and is recorded anyway."""
-        other = self.env["account.account"].search(
-            [("company_ids", "in", self.company.ids), ("account_type", "=", "income")], limit=1
-        )
-        entry = self.env["account.move"].create(
-            {
-                "move_type": "entry",
-                "date": date(2026, 3, 2),
-                "line_ids": [
-                    Command.create({"account_id": self.deferred.id, "debit": 0.0, "credit": 75.0}),
-                    Command.create({"account_id": other.id, "debit": 75.0, "credit": 0.0}),
-                ],
-            }
-        )
-        entry.action_post()
+        entry = self._clinic_manual_unearned_entry(75.0, date(2026, 3, 2), user=self.manager)
         moves = self.assertAgreesWithLedger()
         self.assertRecordValues(
             moves, [{"move_id": entry.id, "entitlement_id": False, "kind": "other", "amount": 75.0}]
         )
+
+    def test_unearned_account_changed(self):
+        """A company that changes its unearned revenue account gets its movements rebuilt
+        from the new account's items (the old account's are no longer unearned revenue), the
+        grouped items split by their shares again when it changes back; only who may write
+        the company can change it."""
+        first, second = self._expire_two_grouped()
+        recorded = sorted((m.move_line_id.id, m.entitlement_id.id, m.amount) for m in self._moves())
+        other = self.deferred.copy({"code": "289999", "name": "Other unearned revenue"})
+        with self.assertRaises(AccessError):
+            self.company.with_user(self.manager).write({"clinic_deferred_account_id": other.id})
+        admin = new_test_user(self.env, login="clinic_settings", groups="base.group_erp_manager")
+        self.company.with_user(admin).write({"clinic_deferred_account_id": other.id})
+        self.assertFalse(self._moves(), "no posted item is on the new account")
+        entry = self._clinic_manual_unearned_entry(75.0, date(2026, 3, 22), user=self.manager)
+        self.assertEqual(entry.line_ids.account_id & other, other)
+        self.assertRecordValues(self._moves(), [{"move_id": entry.id, "amount": 75.0}])
+        self.company.with_user(admin).write({"clinic_deferred_account_id": self.deferred.id})
+        self.assertEqual(
+            sorted((m.move_line_id.id, m.entitlement_id.id, m.amount) for m in self._moves()),
+            recorded,
+        )
+        self.assertAgreesWithLedger(first | second)
 
     def test_backfill_of_an_existing_database(self):
         """A database upgraded to the version with the table gets it filled from its posted

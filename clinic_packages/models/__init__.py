@@ -1,5 +1,5 @@
 # the mixins first: models inheriting them are built after them
-from . import clinic_guard, clinic_reminder_mixin  # isort: skip
+from . import clinic_guard, clinic_reminder_mixin, clinic_unearned_share  # isort: skip
 from . import (
     account_chart_template,
     account_move,
@@ -11,13 +11,13 @@ from . import (
     calendar_event_billing,
     calendar_event_coverage,
     calendar_event_front_desk,
+    clinic_atomic,
     clinic_authorization,
     clinic_authorization_coverage,
     clinic_entitlement,
     clinic_entitlement_accounting,
     clinic_entitlement_booking,
     clinic_entitlement_breakage,
-    clinic_entitlement_breakage_unearned,
     clinic_entitlement_coverage,
     clinic_entitlement_coverage_caps,
     clinic_entitlement_import,
@@ -32,7 +32,6 @@ from . import (
     clinic_package_line,
     clinic_package_line_membership,
     clinic_unearned_move,
-    clinic_unearned_move_opening,
     product_product,
     product_template,
     product_template_membership,

@@ -11,17 +11,15 @@ class AccountMove(models.Model):
     )
 
     def _invoice_paid_hook(self):
-        """A renewed membership period waiting for its payment starts when it is paid."""
+        """Renewed membership periods waiting for their payment start when their invoice
+        is paid (an invoice of several periods: each of its lines is one)."""
         res = super()._invoice_paid_hook()
+        renewals = self.filtered(
+            lambda move: move.move_type == "out_invoice" and move.clinic_move_kind == "membership"
+        ).sudo()
         periods = (
-            self.filtered(
-                lambda move: (
-                    move.move_type == "out_invoice" and move.clinic_move_kind == "membership"
-                )
-            )
-            .sudo()
-            .clinic_entitlement_id.filtered(lambda e: e.state == "draft")
-        )
+            renewals.clinic_entitlement_id | renewals.invoice_line_ids.clinic_entitlement_id
+        ).filtered(lambda e: e.membership_id and e.state == "draft")
         for period in periods:
             period._clinic_activate(date_start=period.date_start)
         return res

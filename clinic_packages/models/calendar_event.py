@@ -114,8 +114,17 @@ class CalendarEvent(models.Model):
         help="The insurance authorization this visit counts on: 1 session, or the visit's "
         "units. Empty: no payer authorization.",
     )
+    clinic_usage_ids = fields.One2many(
+        "clinic.entitlement.usage", "event_id", string="Uses of the Visit", readonly=True
+    )
+    # the visit's use is told by the uses themselves (their `event_id`): nothing writes it
     clinic_usage_id = fields.Many2one(
-        "clinic.entitlement.usage", string="Package Use", readonly=True, copy=False
+        "clinic.entitlement.usage",
+        string="Package Use",
+        compute="_compute_clinic_usage_id",
+        store=True,
+        readonly=True,
+        copy=False,
     )
     clinic_units = fields.Integer(
         string="Units",
@@ -158,6 +167,13 @@ class CalendarEvent(models.Model):
                     or self.env.company
                 )
 
+    @api.depends("clinic_usage_ids")
+    def _compute_clinic_usage_id(self):
+        # the latest use of the visit: one booked again for another package or service comes
+        # after the one released (for a visit booked now, read from the use just inserted)
+        for event in self:
+            event.clinic_usage_id = max(event.clinic_usage_ids, key=lambda u: u.id, default=False)
+
     @api.depends("clinic_service_id", "duration", "allday")
     def _compute_clinic_units(self):
         # both unit fields of the services' templates in one query
@@ -194,6 +210,8 @@ class CalendarEvent(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         outer = not is_sync_deferred(self.env)
+        # what the bookings read of their service, packages and authorizations: one query each
+        found = self._clinic_lookup_booking(vals_list) if outer else {}
         if not is_trusted(self.env):
             # a client's context defaults count as values it sends
             context = dict(self.env.context)
@@ -218,11 +236,15 @@ class CalendarEvent(models.Model):
                 and vals.get("clinic_patient_id")
                 and vals.get("clinic_service_id")
             ):
-                package, line = self._clinic_pick_for_vals(vals)
+                package, line = self._clinic_pick_for_vals(
+                    vals, rows=found.get(index, {}).get("packages")
+                )
                 vals["clinic_entitlement_id"] = package.id
                 if line:
                     picked[index] = line
-        self._clinic_prepare_authorization(vals_list)
+        self._clinic_prepare_authorization(vals_list, found)
+        if outer:
+            self.env["clinic.authorization"]._clinic_reserve_prepare()
         events = super(
             CalendarEvent,
             defer_sync(self).with_context(**internal_context(clinic_practitioner_checked=True)),
@@ -239,9 +261,9 @@ class CalendarEvent(models.Model):
                 soft=bool(series.recurrence_id),
                 picked={events[index].id: line for index, line in picked.items()},
             )
-            self.env["clinic.authorization"]._clinic_check_block(
-                events | events.recurrence_id.calendar_event_ids, batch=True
-            )
+            visits = events | events.recurrence_id.calendar_event_ids
+            self.env["clinic.authorization"]._clinic_reserve_visits(visits)
+            self.env["clinic.authorization"]._clinic_check_block(visits, batch=True)
         return events
 
     def write(self, vals):
@@ -439,8 +461,8 @@ class CalendarEvent(models.Model):
                     usage.write(dict(values, state="reserved"))
                 else:
                     usage._action_release()
-                    usage = Usage._clinic_create_reserved(line, dict(values, reason="attended"))
-                    event._clinic_link_usage(usage)
+                    # the visit's `clinic_usage_id` follows the new use's `event_id`
+                    Usage._clinic_create_reserved(line, dict(values, reason="attended"))
             except UserError as error:
                 if not soft:
                     raise
@@ -457,13 +479,6 @@ class CalendarEvent(models.Model):
         if uncovered:
             uncovered._clinic_notify_uncovered()
         return True
-
-    def _clinic_link_usage(self, usage):
-        """Point the visit at its package use. Only that field of the clinic's changes: the
-        calendar's write (privacy, attendees, alarms, activities, tracking) has nothing to
-        do for it, so the generic write stores it (with the event's other pending values)."""
-        self.ensure_one()
-        models.BaseModel.write(defer_sync(self), {"clinic_usage_id": usage.id})
 
     def _clinic_notify_uncovered(self):
         """Say on the series which of its visits the package does not cover."""

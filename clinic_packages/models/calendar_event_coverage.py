@@ -4,11 +4,14 @@
 the visit picks them when booked, keeps the chosen ones, says in red what does not apply
 (`clinic_warning`) and explains every party considered (`clinic_coverage_trace`)."""
 
-from odoo import api, models
+from datetime import datetime
+
+from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import format_amount
+from odoo.tools import SQL, format_amount
 
 from .calendar_event import AUTHORIZATION_FIELDS, defer_sync, is_sync_deferred
+from .clinic_guard import existence_probe
 
 # what decides who pays for a visit
 VISIT_COVERAGE_FIELDS = (
@@ -21,6 +24,28 @@ VISIT_COVERAGE_FIELDS = (
     "clinic_attendance",
     "clinic_authorization_id",
     "clinic_units",
+)
+# what the coverage of a visit being booked looks at
+PROBE_FIELDS = (
+    "clinic_patient_id",
+    "clinic_service_id",
+    "clinic_location_id",
+    "clinic_units",
+    "user_id",
+    "start",
+    "stop",
+    "allday",
+    "start_date",
+    "duration",
+)
+# what a booking reads of its service's template: the checks (a service, not a package),
+# the visit's length and its units
+SERVICE_TEMPLATE_FIELDS = (
+    "type",
+    "clinic_package_ok",
+    "clinic_visit_minutes",
+    "clinic_units",
+    "clinic_unit_minutes",
 )
 
 
@@ -152,9 +177,11 @@ class CalendarEvent(models.Model):
         return self.env["clinic.authorization"]._clinic_find_for_visit(self)
 
     @api.model
-    def _clinic_prepare_authorization(self, vals_list):
-        """Booking a patient and a service with no authorization given picks one."""
-        for vals in vals_list:
+    def _clinic_prepare_authorization(self, vals_list, found=None):
+        """Booking a patient and a service with no authorization given picks one. `found`:
+        `_clinic_lookup_booking`'s answer."""
+        found = found or {}
+        for index, vals in enumerate(vals_list):
             if (
                 "clinic_authorization_id" not in vals
                 and vals.get("clinic_patient_id")
@@ -176,7 +203,10 @@ class CalendarEvent(models.Model):
                         if key in vals
                     }
                 )
-                vals["clinic_authorization_id"] = probe._clinic_find_authorization().id
+                rows = found.get(index, {}).get("authorizations")
+                vals["clinic_authorization_id"] = (
+                    self.env["clinic.authorization"]._clinic_find_for_visit(probe, rows=rows).id
+                )
 
     def _clinic_authorization_written(self, vals):
         """After a write: a new patient or service picks the authorization again (upcoming
@@ -211,24 +241,122 @@ class CalendarEvent(models.Model):
             self.clinic_entitlement_id = self._clinic_find_entitlement()
 
     @api.model
-    def _clinic_pick_for_vals(self, vals):
-        """(package, its line of the service) that pays for a visit booked with `vals`."""
-        probe = self.new(
-            {
-                key: vals[key]
-                for key in (
-                    "clinic_patient_id",
-                    "clinic_service_id",
-                    "clinic_location_id",
-                    "user_id",
-                    "start",
-                    "stop",
-                    "allday",
-                    "start_date",
-                )
-                if key in vals
-            }
-        )
+    def _clinic_pick_for_vals(self, vals, rows=None):
+        """(package, its line of the service) that pays for a visit booked with `vals`.
+        `rows`: `_clinic_lookup_booking`'s answer for it."""
+        probe = self._clinic_probe(vals)
         if "user_id" not in vals:
             probe.user_id = self.env.user
-        return self.env["clinic.entitlement"]._clinic_pick(probe)
+        return self.env["clinic.entitlement"]._clinic_pick(probe, rows=rows)
+
+    @api.model
+    def _clinic_probe(self, vals):
+        """A new visit of `vals` (what coverage looks at), to ask packages and
+        authorizations about it before it is saved."""
+        return self.new({key: vals[key] for key in PROBE_FIELDS if key in vals})
+
+    @api.model
+    def _clinic_lookup_booking(self, vals_list):
+        """Before a booking is checked: what it reads of its service (product and template,
+        into the cache, where the checks, the visit's length and units find them), the
+        package that pays for it (`clinic.entitlement._clinic_pick_sql`) and the
+        authorization candidates (`clinic.authorization._clinic_candidates_sql`), in one
+        query per visit. Each model decodes its own part. Only for a visit whose patient,
+        service, practitioner and time are given as such: anything else is checked and
+        looked up the usual way. {index in vals_list: {"packages": rows, "authorizations":
+        rows}} (a part absent: the usual way)."""
+        found = {}
+        Package = self.env["clinic.entitlement"]
+        Authorization = self.env["clinic.authorization"]
+        for index, vals in enumerate(vals_list):
+            if not (
+                all(is_id(vals.get(name)) for name in ("clinic_patient_id", "clinic_service_id"))
+                and (is_id(vals.get("user_id")) or "user_id" not in vals)
+                and (is_id(vals.get("clinic_location_id")) or not vals.get("clinic_location_id"))
+                and isinstance(vals.get("start"), (datetime, str))
+                and not vals.get("allday")
+                and not vals.get("recurrency")
+            ):
+                continue
+            try:
+                # values not checked yet: a bad one leaves the visit to the usual checks
+                fields.Datetime.to_datetime(vals["start"])
+                probe = self._clinic_probe(vals)
+                probe._clinic_visit_date()
+            except (TypeError, ValueError):
+                continue
+            parts = {}
+            if self.env["product.product"].has_access("read"):
+                parts["service"] = self._clinic_service_sql(vals["clinic_service_id"])
+            if "clinic_entitlement_id" not in vals and "user_id" in vals:
+                parts["packages"] = Package._clinic_pick_sql(probe)
+            if "clinic_authorization_id" not in vals:
+                parts["authorizations"] = Authorization._clinic_candidates_sql(
+                    Authorization._clinic_candidates_domain(probe)
+                )
+            if not parts:
+                continue
+            row = self.env.execute_query(
+                SQL(
+                    "SELECT %s",
+                    SQL(", ").join(
+                        SQL("(SELECT json_agg(q%s) FROM (%s) AS q)", SQL(order), sql)
+                        for order, sql in (
+                            ("" if name != "authorizations" else " ORDER BY q.seq", sql)
+                            for name, sql in parts.items()
+                        )
+                    ),
+                )
+            )[0]
+            answer = dict(zip(parts, (rows or [] for rows in row), strict=True))
+            self._clinic_cache_service(answer.pop("service", []))
+            found[index] = answer
+        return found
+
+    @api.model
+    def _clinic_service_sql(self, service_id):
+        """The query of what a booking reads of its service: the product (with the field
+        that tells it exists, `clinic_guard.existence_probe`) and its template's
+        SERVICE_TEMPLATE_FIELDS. Record rules apply, archived services included (the
+        caller has the read access right, `has_access`)."""
+        Product = self.env["product.product"]
+        # the product's own record rules, as reading it would apply them (no domain to parse)
+        query = Product.browse(service_id)._as_query(ordered=False)
+        Product._apply_ir_rules(query, "read")
+        table = query.table
+        template = SQL(", ").join(
+            SQL("%s, t.%s", name, SQL.identifier(name)) for name in SERVICE_TEMPLATE_FIELDS
+        )
+        return query.select(
+            SQL.identifier(table, "id"),
+            SQL.identifier(table, "product_tmpl_id"),
+            SQL("%s AS probe", SQL.identifier(table, existence_probe(Product).name)),
+            SQL(
+                "(SELECT json_build_object(%s) FROM product_template AS t WHERE t.id = %s) "
+                "AS template",
+                template,
+                SQL.identifier(table, "product_tmpl_id"),
+            ),
+        )
+
+    @api.model
+    def _clinic_cache_service(self, rows):
+        """Put what `_clinic_service_sql` read in the cache (nothing when the service does
+        not exist or the user may not read it: the usual checks then say so)."""
+        Product = self.env["product.product"]
+        Template = self.env["product.template"]
+        cache = self.env.cache
+        for row in rows:
+            product = Product.browse(row["id"])
+            template = Template.browse(row["product_tmpl_id"])
+            probe = existence_probe(Product)
+            cache.insert_missing(product, probe, [probe.convert_to_cache(row["probe"], product)])
+            cache.insert_missing(product, Product._fields["product_tmpl_id"], [template.id])
+            for name, value in row["template"].items():
+                field = Template._fields[name]
+                cache.insert_missing(template, field, [field.convert_to_cache(value, template)])
+
+
+def is_id(value):
+    """Whether `value` is a record id as a client sends it (not a boolean)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0

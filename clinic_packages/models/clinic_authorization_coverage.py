@@ -15,9 +15,33 @@ import pytz
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
+from odoo.tools import SQL
 
 # authorizations of one patient looked at when booking (a patient has a handful)
 AUTHORIZATION_CANDIDATES = 10
+# what booking reads of them, in the candidates' query
+CANDIDATE_FIELDS = (
+    "name",
+    "partner_id",
+    "payer_id",
+    "company_id",
+    "auth_type",
+    "date_start",
+    "date_end",
+    "allowed",
+    "frequency",
+    "frequency_limit",
+    "pending",
+    "inactive",
+    "priority",
+    "state",
+    "used",
+    "scheduled",
+    "remaining",
+    "used_before",
+)
+# the counters a booking takes, in one UPDATE (`_clinic_reserve_visits`)
+RESERVE_COLUMNS = ("scheduled", "remaining")
 
 
 class ClinicAuthorization(models.Model):
@@ -29,38 +53,168 @@ class ClinicAuthorization(models.Model):
     # authorization; what breaks a limit is shown in red, or refused under the company's
     # setting "block bookings without authorization".
     @api.model
-    def _clinic_find_for_visit(self, visit):
+    def _clinic_find_for_visit(self, visit, rows=None):
         """The patient's authorization for `visit`: not pending, active, the visit date
         within its period, the service covered; primary before secondary, then the soonest
         ending. One with room for the visit in its limits is preferred; when none has room,
         the first one is returned and the visit says why. A bounded number of queries,
-        whatever the number of authorizations and past visits."""
+        whatever the number of authorizations and past visits. `rows`: the result of
+        `_clinic_candidates_sql` when the visit read it already (with the rest of its
+        booking, `calendar.event._clinic_lookup_booking`)."""
         visit.ensure_one()
         if not (visit.clinic_patient_id and visit.clinic_service_id):
             return self.browse()
-        visit_date = visit._clinic_visit_date()
-        candidates = self.search(
-            [
-                ("partner_id", "=", visit.clinic_patient_id.id),
-                ("company_id", "in", self.env.companies.ids),
-                ("state", "=", "active"),
-                ("date_start", "<=", visit_date),
-                "|",
-                ("date_end", "=", False),
-                ("date_end", ">=", visit_date),
-                "|",
-                ("service_product_ids", "=", False),
-                ("service_product_ids", "in", visit.clinic_service_id.ids),
-            ],
-            order="priority, date_end asc nulls last, id",
-            limit=AUTHORIZATION_CANDIDATES,
-        )
+        if rows is None:
+            sql = self._clinic_candidates_sql(self._clinic_candidates_domain(visit))
+            rows = self.env.execute_query(
+                SQL("SELECT json_agg(q ORDER BY q.seq) FROM (%s) AS q", sql)
+            )[0][0]
+        candidates = self._clinic_candidates_from_rows(rows or [])
         if len(candidates) > 1:
             amounts = candidates._clinic_amounts_for_visit(visit)
             for authorization in candidates:
                 if not authorization._clinic_limit_problem(visit, amounts):
                     return authorization
         return candidates[:1]
+
+    @api.model
+    def _clinic_candidates_domain(self, visit):
+        """The patient's authorizations that may cover `visit` (limits aside)."""
+        visit_date = visit._clinic_visit_date()
+        return [
+            ("partner_id", "=", visit.clinic_patient_id.id),
+            ("company_id", "in", self.env.companies.ids),
+            ("state", "=", "active"),
+            ("date_start", "<=", visit_date),
+            "|",
+            ("date_end", "=", False),
+            ("date_end", ">=", visit_date),
+            "|",
+            ("service_product_ids", "=", False),
+            ("service_product_ids", "in", visit.clinic_service_id.ids),
+        ]
+
+    @api.model
+    def _clinic_candidates_sql(self, domain):
+        """The query of the authorizations of `domain`, primary before secondary, then the
+        soonest ending, at most AUTHORIZATION_CANDIDATES, with what booking reads of them
+        (limits, counters, status, whether the payer is archived) and their rank (`seq`).
+        Record rules apply."""
+        order = "priority, date_end asc nulls last, id"
+        query = self._search(domain, order=order, limit=AUTHORIZATION_CANDIDATES)
+        table = query.table
+        return query.select(
+            SQL.identifier(table, "id"),
+            *(SQL.identifier(table, name) for name in CANDIDATE_FIELDS),
+            SQL(
+                "(SELECT payer.active FROM res_partner AS payer WHERE payer.id = %s) "
+                "AS payer_active",
+                SQL.identifier(table, "payer_id"),
+            ),
+            SQL("row_number() OVER (ORDER BY %s) AS seq", query.order),
+        )
+
+    @api.model
+    def _clinic_candidates_from_rows(self, rows):
+        """The authorizations of `rows` (`_clinic_candidates_sql`, as JSON objects, in
+        order), what was read of them put in the cache."""
+        candidates = self.browse(row["id"] for row in rows)
+        cache = self.env.cache
+        Partner = self.env["res.partner"]
+        for authorization, row in zip(candidates, rows, strict=True):
+            for name in CANDIDATE_FIELDS:
+                field = self._fields[name]
+                value = field.convert_to_cache(row[name], authorization)
+                cache.insert_missing(authorization, field, [value])
+            if row["payer_id"]:
+                payer = Partner.browse(row["payer_id"])
+                cache.insert_missing(payer, Partner._fields["active"], [row["payer_active"]])
+        return candidates
+
+    @api.model
+    def _clinic_reserve_settled(self):
+        """{model name: field names} a visit's INSERT would have Odoo recount on its
+        authorization and `_clinic_reserve_visits` leaves exact (`clinic.atomic.counters`)."""
+        return self.env["clinic.atomic.counters"]._clinic_settled(
+            "calendar.event", {self._name: RESERVE_COLUMNS}
+        )
+
+    @api.model
+    def _clinic_reserve_prepare(self):
+        """Before visits are inserted: what is pending on the counters `_clinic_reserve_visits`
+        takes goes to the database first (it adds to them)."""
+        for model, names in self._clinic_reserve_settled().items():
+            self.env[model].flush_model(names)
+
+    @api.model
+    def _clinic_reserve_visits(self, events):
+        """Count newly booked upcoming visits on their authorizations, each in one
+        statement: `scheduled` (and `remaining`, when the company counts upcoming visits)
+        take the visit's sessions or units, and under the company's block setting only while
+        the approved amount has room. The UPDATE locks the row until the end of the
+        transaction: a second booking of the last session waits, then fails to serialize and
+        is retried, and finds no room. What it wrote Odoo does not recount after the visits'
+        INSERT (`clinic.atomic.counters`); the status follows at once."""
+        events = events.filtered("clinic_authorization_id")
+        booked = events.filtered(lambda e: e.active and e.clinic_attendance == "upcoming")
+        # an authorization that also gets a visit inserted as kept (trusted code) is counted
+        # by Odoo's recount instead
+        booked = booked.filtered(
+            lambda e: e.clinic_authorization_id not in (events - booked).clinic_authorization_id
+        )
+        if not booked:
+            return
+        events = booked
+        authorizations = events.clinic_authorization_id
+        self.env["clinic.atomic.counters"]._clinic_settle(
+            self._clinic_reserve_settled(), {self._name: authorizations}
+        )
+        cache = self.env.cache
+        refused = events.browse()
+        for event in events.sorted(lambda e: (e.start, e.id)):
+            authorization = event.clinic_authorization_id
+            company = authorization.company_id
+            rows = self.env.execute_query(
+                SQL(
+                    """
+                    UPDATE clinic_authorization AS a
+                       SET scheduled = a.scheduled + %(need)s,
+                           remaining = CASE WHEN a.allowed > 0 AND %(upcoming)s
+                                            THEN a.remaining - %(need)s
+                                            ELSE a.remaining END,
+                           write_uid = %(uid)s,
+                           write_date = now() AT TIME ZONE 'UTC'
+                     WHERE a.id = %(id)s
+                       AND (NOT %(block)s
+                            OR a.allowed = 0
+                            OR a.used + (CASE WHEN %(upcoming)s THEN a.scheduled ELSE 0 END)
+                               + %(need)s <= a.allowed)
+                 RETURNING a.scheduled, a.remaining
+                    """,
+                    need=authorization._clinic_amount_of(event),
+                    upcoming=bool(company.clinic_count_upcoming),
+                    block=bool(company.clinic_block_unauthorized),
+                    id=authorization.id,
+                    uid=self.env.uid,
+                )
+            )
+            if not rows:
+                refused |= event
+                continue
+            for name, value in zip(RESERVE_COLUMNS, rows[0], strict=True):
+                cache.update(authorization, self._fields[name], [value])
+        if refused:
+            # the block check says which limit, with the authorization's own words
+            self._clinic_check_block(refused)
+            raise UserError(
+                self.env._(
+                    "%(event)s cannot be booked: its authorization %(name)s has no room left. "
+                    "Ask the payer for more, or bill the patient.",
+                    event=refused[:1].display_name,
+                    name=refused[:1].clinic_authorization_id.name,
+                )
+            )
+        authorizations._clinic_refresh_state()
 
     @api.model
     def _clinic_on_file(self, visit):
@@ -172,7 +326,11 @@ class ClinicAuthorization(models.Model):
             others = [("id", "!=", visit._origin.id)]
         if ignore:
             others = expression.AND([others, [("id", "not in", ignore.ids)]])
-        periods = self._clinic_amounts(others)
+        if not visit._origin.id and not ignore:
+            # a visit being booked: every saved visit counts, as the stored counters do
+            periods = {a.id: (a.used, a.scheduled) for a in self}
+        else:
+            periods = self._clinic_amounts(others)
         amounts = {
             authorization.id: {"period": periods.get(authorization.id, (0, 0)), "window": (0, 0)}
             for authorization in self

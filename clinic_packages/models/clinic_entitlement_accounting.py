@@ -1,9 +1,16 @@
 """A package's money: its journal entries, what the ledger says it holds, breakage and the
 refund documents (README, "Money, in Odoo accounting")."""
 
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import format_amount
+
+# the kinds of unearned revenue movements that bill a package (invoiced at sale): its sale
+# line's invoices and credit notes, its renewal invoices, the value a transfer or rollover
+# moved to (or away from) it, an import's opening value
+BILLED_KINDS = ("invoice", "credit_note", "membership", "transfer", "opening")
 
 
 class ClinicEntitlement(models.Model):
@@ -102,14 +109,42 @@ class ClinicEntitlement(models.Model):
             entitlement.amount_paid = entitlement._clinic_paid_total()
 
     # -------------------------------------------------------------------------
+    # CRUD METHODS
+    # -------------------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        entitlements = super().create(vals_list)
+        # a package added to a sale line already invoiced (its quantity raised) takes its
+        # part of the posted invoices: their unearned movements are split again
+        invoices = entitlements.sale_line_id.sudo().invoice_lines.move_id.filtered(
+            lambda move: move.state == "posted"
+        )
+        if invoices:
+            self.env["clinic.unearned.move"].sudo()._clinic_refresh(invoices)
+        return entitlements
+
+    # -------------------------------------------------------------------------
     # BUSINESS METHODS
     # -------------------------------------------------------------------------
 
     # what the ledger says ----------------------------------------------------
     def _clinic_entries(self):
-        """The package's own journal entries and the grouped expiry entries it is part of."""
+        """The package's own journal entries, those it has items in without being their
+        package (a renewal invoice of several periods, a grouped rollover, an opening entry),
+        and the grouped entries it has a share of (expiry, import)."""
         self.ensure_one()
-        return self.sudo().move_ids | self.sudo().breakage_ids.move_id
+        entries = self.sudo().move_ids
+        if self.id:
+            entries |= (
+                self.env["account.move.line"]
+                .sudo()
+                .search([("clinic_entitlement_id", "=", self.id)])
+                .move_id
+            )
+            for name in self.env["clinic.unearned.move"]._clinic_share_models():
+                entries |= self.env[name].sudo().search([("entitlement_id", "=", self.id)]).move_id
+        return entries
 
     def _clinic_ledger(self):
         """Posted journal items of this package's own entries, by kind and account."""
@@ -170,103 +205,43 @@ class ClinicEntitlement(models.Model):
         }
 
     def _clinic_deferred_money(self):
-        """{id: {billed, unearned, grouped}} in at most three grouped queries, whatever the
-        number of packages: for a package invoiced at sale, its share of its sale line's
-        posted invoices on the unearned account (billed) and what that account still holds
-        for it (unearned); for any package, its shares of posted grouped expiry entries
-        (grouped). `_clinic_money()` reads it for one package, the expiry job for a batch."""
-        invoiced_packages = self.filtered(lambda e: e.billing_mode == "package_invoice")
-        invoiced_ids = set(invoiced_packages.ids)
-        deferred_accounts = invoiced_packages.company_id.clinic_deferred_account_id
-        sale_lines = invoiced_packages.sale_line_id.sudo()
+        """{id: {billed, unearned, grouped}} in one grouped query on the unearned revenue
+        movements (`clinic.unearned.move`), whatever the number of packages: for a package
+        invoiced at sale, what was billed to it on the unearned revenue account (its part of
+        its sale line's invoices and credit notes, its renewal invoices, the value transfers
+        and rollovers gave it or took, its imports' opening values) and what that account
+        still holds for it (unearned); for any package, its parts of posted grouped expiry
+        entries (grouped). `_clinic_money()` reads it for one package, the expiry job and an
+        import for a batch."""
         saved = self.filtered("id")  # a package being created has no ledger yet
-        saved_invoiced = saved & invoiced_packages
-        Line = self.env["account.move.line"].sudo()
-        invoiced, own, grouped, transferred, renewal = {}, {}, {}, {}, {}
-        if sale_lines:
-            invoiced = dict(
-                Line._read_group(
-                    [
-                        ("sale_line_ids", "in", sale_lines.ids),
-                        ("parent_state", "=", "posted"),
-                        ("account_id", "in", deferred_accounts.ids),
-                        ("move_id.clinic_entitlement_id", "=", False),
-                    ],
-                    ["sale_line_ids"],
-                    ["balance:sum"],
-                )
-            )
-        if saved_invoiced:
-            own = dict(
-                Line._read_group(
-                    [
-                        ("clinic_entitlement_id", "in", saved_invoiced.ids),
-                        ("parent_state", "=", "posted"),
-                        ("account_id", "in", deferred_accounts.ids),
-                    ],
-                    ["clinic_entitlement_id"],
-                    ["balance:sum"],
-                )
-            )
-        # a transfer moves unearned value from one package to another (Dr on the one given
-        # away, Cr on the one received): it changes what each was billed. Read only for
-        # packages a transfer touched, so the expiry job's batches keep their three queries.
-        # a membership period rolls uses (and their value) over to the next period the same way
-        moved = saved_invoiced.filtered(
-            lambda e: e.transferred_to_id or e.transferred_from_id or e.membership_id
-        )
-        if moved:
-            transferred = dict(
-                Line._read_group(
-                    [
-                        ("clinic_entitlement_id", "in", moved.ids),
-                        ("parent_state", "=", "posted"),
-                        ("account_id", "in", deferred_accounts.ids),
-                        ("move_id.clinic_move_kind", "=", "transfer"),
-                    ],
-                    ["clinic_entitlement_id"],
-                    ["balance:sum"],
-                )
-            )
-        # a renewed membership period is billed by its own renewal invoice (no sale line)
-        renewed = saved_invoiced.filtered(lambda e: e.membership_id and not e.sale_line_id)
-        if renewed:
-            renewal = dict(
-                Line._read_group(
-                    [
-                        ("clinic_entitlement_id", "in", renewed.ids),
-                        ("parent_state", "=", "posted"),
-                        ("account_id", "in", deferred_accounts.ids),
-                        ("move_id.clinic_move_kind", "=", "membership"),
-                    ],
-                    ["clinic_entitlement_id"],
-                    ["balance:sum"],
-                )
-            )
+        rows = []
         if saved:
-            grouped = dict(
-                self.env["clinic.entitlement.breakage"]
+            rows = (
+                self.env["clinic.unearned.move"]
                 .sudo()
                 ._read_group(
-                    [("entitlement_id", "in", saved.ids), ("move_id.state", "=", "posted")],
-                    ["entitlement_id"],
+                    [("entitlement_id", "in", saved.ids)],
+                    ["entitlement_id", "kind", "shared"],
                     ["amount:sum"],
                 )
             )
+        sums = defaultdict(lambda: {"billed": 0.0, "unearned": 0.0, "grouped": 0.0})
+        for entitlement, kind, shared, amount in rows:
+            money = sums[entitlement.id]
+            money["unearned"] += amount
+            if kind in BILLED_KINDS:
+                money["billed"] += amount
+            elif kind == "breakage" and shared:
+                money["grouped"] -= amount
         result = {}
         for entitlement in self:
-            currency = entitlement.currency_id
-            broken = currency.round(grouped.get(entitlement, 0.0))
-            billed = unearned = 0.0
-            if entitlement.id in invoiced_ids:
-                sale_line = entitlement.sale_line_id.sudo()
-                shares = max(int(sale_line.product_uom_qty), 1)
-                billed = currency.round(-invoiced.get(sale_line, 0.0) / shares)
-                unearned = currency.round(billed - own.get(entitlement, 0.0) - broken)
-                billed = currency.round(
-                    billed - transferred.get(entitlement, 0.0) - renewal.get(entitlement, 0.0)
-                )
-            result[entitlement.id] = {"billed": billed, "unearned": unearned, "grouped": broken}
+            money, round_ = sums[entitlement.id], entitlement.currency_id.round
+            invoiced = entitlement.billing_mode == "package_invoice"
+            result[entitlement.id] = {
+                "billed": round_(money["billed"]) if invoiced else 0.0,
+                "unearned": round_(money["unearned"]) if invoiced else 0.0,
+                "grouped": round_(money["grouped"]),
+            }
         return result
 
     def _clinic_use_value(self):
@@ -428,20 +403,11 @@ class ClinicEntitlement(models.Model):
                 )
             )
         )
-        move.action_post()
         item = move.line_ids.filtered(lambda line: line.account_id == deferred)
-        self.env["clinic.entitlement.breakage"].sudo().create(
-            [
-                {
-                    "entitlement_id": entitlement.id,
-                    "company_id": company.id,
-                    "move_id": move.id,
-                    "move_line_id": item.id,
-                    "amount": amount,
-                }
-                for entitlement, amount in shares.items()
-            ]
-        )
+        # the shares first: posting splits the item into the packages' unearned movements
+        Breakage = self.env["clinic.entitlement.breakage"].sudo()
+        Breakage.create(Breakage._prepare_clinic_share_vals(item, shares))
+        move.action_post()
         return move
 
     def _clinic_reverse_breakage(self):
@@ -584,21 +550,27 @@ class ClinicEntitlement(models.Model):
             line.price_total * (-1 if line.move_id.move_type == "out_refund" else 1)
             for line in lines
         )
-        shares = max(int(self.sale_line_id.product_uom_qty), 1)
+        shares = max(int(self.sale_line_id.sudo().product_uom_qty), 1)
         return self.currency_id.round(signed / shares)
 
     def _clinic_invoice_lines(self):
         """The posted lines of the package's sale line on invoices and credit notes other than
         the package's own (a refund's credit note is the package's); a renewed membership
-        period: the lines of its renewal invoice."""
+        period: its line of its posted renewal invoice (which may bill other periods of the
+        patient too)."""
         self.ensure_one()
         if self.membership_id and not self.sale_line_id:
             return (
-                self.sudo()
-                .move_ids.filtered(
-                    lambda m: m.clinic_move_kind == "membership" and m.state == "posted"
+                self.env["account.move.line"]
+                .sudo()
+                .search(
+                    [
+                        ("clinic_entitlement_id", "=", self.id),
+                        ("move_id.clinic_move_kind", "=", "membership"),
+                        ("parent_state", "=", "posted"),
+                        ("display_type", "=", "product"),
+                    ]
                 )
-                .invoice_line_ids.filtered(lambda line: line.display_type == "product")
             )
         return self.sale_line_id.sudo().invoice_lines.filtered(
             lambda line: line.parent_state == "posted" and not line.move_id.clinic_entitlement_id

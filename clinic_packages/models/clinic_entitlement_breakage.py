@@ -7,55 +7,27 @@ class ClinicEntitlementBreakage(models.Model):
     The daily expiry job recognises the unearned balance of the packages it expires in one
     journal entry per batch (Dr unearned revenue / Cr breakage income, the batch's total),
     the way Odoo groups deferral entries: one entry per package would cost a journal entry
-    per package. These records itemise that entry per package; they add up to its lines, and
-    a package's money and the unearned revenue report read them.
+    per package. These records are the packages' shares of its unearned item
+    (`clinic.unearned.share`), and the reversal that gives a share back when its package's
+    expiry is extended.
     """
 
     _name = "clinic.entitlement.breakage"
-    _inherit = ["clinic.guard.mixin"]
+    _inherit = ["clinic.unearned.share", "clinic.guard.mixin"]
     _description = "Package Expiry Breakage"
     _order = "id desc"
     _rec_name = "entitlement_id"
+    _clinic_unearned_sign = -1  # breakage debits the unearned revenue account
 
-    entitlement_id = fields.Many2one(
-        "clinic.entitlement",
-        string="Patient Package",
-        required=True,
-        index=True,
-        ondelete="restrict",
-        readonly=True,
-    )
-    move_id = fields.Many2one(
-        "account.move",
-        string="Expiry Entry",
-        required=True,
-        index=True,
-        ondelete="cascade",
-        readonly=True,
-    )
-    move_line_id = fields.Many2one(
-        "account.move.line",
-        string="Unearned Item",
-        required=True,
-        index=True,
-        ondelete="cascade",
-        readonly=True,
-        help="The entry's item on the unearned revenue account that this amount is part of.",
-    )
+    move_id = fields.Many2one(string="Expiry Entry")
     reversal_move_id = fields.Many2one(
         "account.move",
         string="Reversal",
         readonly=True,
         help="The entry that gave this amount back to the package when its expiry was extended.",
     )
-    company_id = fields.Many2one("res.company", required=True, index=True, readonly=True)
-    currency_id = fields.Many2one(related="company_id.currency_id")
-    partner_id = fields.Many2one(related="entitlement_id.partner_id", string="Patient")
     date = fields.Date(related="move_id.date")
-    state = fields.Selection(related="move_id.state", string="Entry Status")
     amount = fields.Monetary(
         string="Breakage",
-        currency_field="currency_id",
-        readonly=True,
         help="Untaxed unearned value of the package recognised as breakage income.",
     )

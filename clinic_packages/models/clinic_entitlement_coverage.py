@@ -53,15 +53,10 @@ class ClinicEntitlement(models.Model):
         return self._clinic_pick(visit)[0]
 
     @api.model
-    def _clinic_pick(self, visit):
-        """(package, its line of the visit's service) that pays for `visit`: the patient's
-        own usable package first (`_clinic_usable_domain`), then one shared with them by a
-        family member; the soonest-expiring first. One query, whatever the patient's
-        history; it also brings what booking reads of them (company, caps, the line)."""
-        visit.ensure_one()
-        Line = self.env["clinic.entitlement.line"]
-        if not (visit.clinic_patient_id and visit.clinic_service_id):
-            return self.browse(), Line
+    def _clinic_pick_sql(self, visit):
+        """The query of `_clinic_pick`: the patient's usable package for `visit`, own
+        before shared, the soonest-expiring first, with what booking reads of it (company,
+        caps, its line of the service). Record rules apply."""
         query = self._search(self._clinic_usable_domain(visit), limit=1)
         table = query.table
         query.order = SQL(
@@ -71,32 +66,43 @@ class ClinicEntitlement(models.Model):
             SQL.identifier(table, "date_expiry"),
             SQL.identifier(table, "id"),
         )
-        rows = self.env.execute_query(
-            query.select(
+        return query.select(
+            SQL.identifier(table, "id"),
+            SQL.identifier(table, "company_id"),
+            SQL.identifier(table, "cap_per_week"),
+            SQL.identifier(table, "cap_per_month"),
+            SQL(
+                "(SELECT line.id FROM clinic_entitlement_line AS line "
+                "WHERE line.entitlement_id = %s AND line.service_product_id = %s) AS line_id",
                 SQL.identifier(table, "id"),
-                SQL.identifier(table, "company_id"),
-                SQL.identifier(table, "cap_per_week"),
-                SQL.identifier(table, "cap_per_month"),
-                SQL(
-                    "(SELECT line.id FROM clinic_entitlement_line AS line "
-                    "WHERE line.entitlement_id = %s AND line.service_product_id = %s)",
-                    SQL.identifier(table, "id"),
-                    visit.clinic_service_id.id,
-                ),
-            )
+                visit.clinic_service_id.id,
+            ),
         )
+
+    @api.model
+    def _clinic_pick(self, visit, rows=None):
+        """(package, its line of the visit's service) that pays for `visit`: the patient's
+        own usable package first (`_clinic_usable_domain`), then one shared with them by a
+        family member; the soonest-expiring first. One query, whatever the patient's
+        history; it also brings what booking reads of them (company, caps, the line).
+        `rows`: the result of `_clinic_pick_sql` when the visit read it already (with the
+        rest of its booking, `calendar.event._clinic_lookup_booking`)."""
+        visit.ensure_one()
+        Line = self.env["clinic.entitlement.line"]
+        if not (visit.clinic_patient_id and visit.clinic_service_id):
+            return self.browse(), Line
+        if rows is None:
+            rows = self.env.execute_query(
+                SQL("SELECT json_agg(q) FROM (%s) AS q", self._clinic_pick_sql(visit))
+            )[0][0]
         if not rows:
             return self.browse(), Line
-        package_id, company_id, cap_week, cap_month, line_id = rows[0]
-        package, line = self.browse(package_id), Line.browse(line_id)
+        row = rows[0]
+        package, line = self.browse(row["id"]), Line.browse(row["line_id"])
         cache = self.env.cache
-        for name, value in (
-            ("company_id", company_id),
-            ("cap_per_week", cap_week),
-            ("cap_per_month", cap_month),
-        ):
-            cache.insert_missing(package, self._fields[name], [value])
-        cache.insert_missing(line, Line._fields["entitlement_id"], [package_id])
+        for name in ("company_id", "cap_per_week", "cap_per_month"):
+            cache.insert_missing(package, self._fields[name], [row[name]])
+        cache.insert_missing(line, Line._fields["entitlement_id"], [package.id])
         cache.insert_missing(line, Line._fields["service_product_id"], [visit.clinic_service_id.id])
         return package, line
 

@@ -50,10 +50,10 @@ class ClinicEntitlement(models.Model):
         return domain
 
     @api.model
-    def _clinic_pick(self, visit):
+    def _clinic_pick(self, visit, rows=None):
         """Pass over packages whose week or month is full at the visit's date: the next
         usable one (or none) is chosen instead. No extra query for packages without caps."""
-        package, line = super()._clinic_pick(visit)
+        package, line = super()._clinic_pick(visit, rows=rows)
         skipped = []
         while package and package._clinic_cap_error(visit):
             skipped.append(package.id)

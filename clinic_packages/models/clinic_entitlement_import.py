@@ -2,9 +2,10 @@
 
 An imported package has no sale order and no invoice: what it holds came with an opening entry
 of its import (Dr clearing account / Cr unearned revenue, one item per patient, the package's
-part of it a `clinic.entitlement.opening` record), or, paid from prepaid credit, with its
-imported credit. That opening value is what it was
-billed, and each later use recognises what it still holds divided by the uses left.
+part of it a `clinic.entitlement.opening` share), or, paid from prepaid credit, with its
+imported credit. That opening value is what it was billed (its `opening` unearned revenue
+movements, read with the rest of its money by `_clinic_deferred_money`), and each later use
+recognises what it still holds divided by the uses left.
 """
 
 from odoo import models
@@ -17,50 +18,6 @@ class ClinicEntitlement(models.Model):
     # -------------------------------------------------------------------------
     # BUSINESS METHODS
     # -------------------------------------------------------------------------
-
-    def _clinic_deferred_money(self):
-        """An imported package invoiced at sale was billed its opening value: its parts of
-        the patients' unearned items of the posted opening entries of its imports
-        (`clinic.entitlement.opening`), which the unearned revenue account also holds for
-        it; an opening item tagged with the package itself (the shape of the first imports)
-        is already in what the account holds for it. Two grouped queries, whatever the
-        number of packages."""
-        result = super()._clinic_deferred_money()
-        imported = self.filtered(
-            lambda e: e.imported and e.id and e.billing_mode == "package_invoice"
-        )
-        if imported:
-            shares = dict(
-                self.env["clinic.entitlement.opening"]
-                .sudo()
-                ._read_group(
-                    [("entitlement_id", "in", imported.ids), ("move_id.state", "=", "posted")],
-                    ["entitlement_id"],
-                    ["amount:sum"],
-                )
-            )
-            tagged = dict(
-                self.env["account.move.line"]
-                .sudo()
-                ._read_group(
-                    [
-                        ("clinic_entitlement_id", "in", imported.ids),
-                        ("parent_state", "=", "posted"),
-                        ("move_id.clinic_move_kind", "=", "opening"),
-                        ("account_id", "in", imported.company_id.clinic_deferred_account_id.ids),
-                    ],
-                    ["clinic_entitlement_id"],
-                    ["balance:sum"],
-                )
-            )
-            for entitlement in imported:
-                money = result[entitlement.id]
-                share = entitlement.currency_id.round(shares.get(entitlement, 0.0))
-                money["billed"] = entitlement.currency_id.round(
-                    money["billed"] + share - tagged.get(entitlement, 0.0)
-                )
-                money["unearned"] = entitlement.currency_id.round(money["unearned"] + share)
-        return result
 
     def _clinic_opening_value(self):
         """What the import brought for this package: its opening entries (invoiced at sale)
@@ -100,26 +57,3 @@ class ClinicEntitlement(models.Model):
         if self.imported and self.billing_mode == "package_invoice":
             return self._clinic_opening_value()
         return super()._clinic_paid_total()
-
-    def _clinic_entries(self):
-        """With the opening entries that brought an imported package's value."""
-        entries = super()._clinic_entries()
-        if self.imported:
-            entries |= (
-                self.env["clinic.entitlement.opening"]
-                .sudo()
-                .search([("entitlement_id", "=", self.id)])
-                .move_id
-            )
-            entries |= (
-                self.env["account.move.line"]
-                .sudo()
-                .search(
-                    [
-                        ("clinic_entitlement_id", "=", self.id),
-                        ("move_id.clinic_move_kind", "=", "opening"),
-                    ]
-                )
-                .move_id
-            )
-        return entries

@@ -1,8 +1,23 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 from .clinic_entitlement import CLOSED_STATES
 from .clinic_guard import GROUP_MANAGER, is_trusted
+
+# one booked use, as the atomic UPDATE of `_clinic_reserve_one` takes it: each counter it
+# changes, with the SQL of its new value (`l`: the line, `e`: its package, `line`: the line's
+# updated row). The other fields of their compute methods (`used`, `uses_total`, ...) a booked
+# use leaves unchanged. The UPDATE is written from these, and so is what Odoo is kept from
+# recounting after the use's INSERT (`_clinic_settle_reserved`).
+RESERVE_LINE_SET = {
+    "reserved": "l.reserved + 1",
+    "remaining": "CASE WHEN l.unlimited THEN l.remaining ELSE l.remaining - 1 END",
+}
+RESERVE_PACKAGE_SET = {
+    "uses_reserved": "e.uses_reserved + 1",
+    "uses_remaining": "e.uses_remaining - (CASE WHEN line.unlimited THEN 0 ELSE 1 END)",
+}
 
 
 class ClinicEntitlementLine(models.Model):
@@ -226,50 +241,54 @@ class ClinicEntitlementLine(models.Model):
         left (or is unlimited). The UPDATE locks the row until the end of the transaction,
         so a second booking of the last use waits, then finds none left (and the CHECK
         constraint stands behind it). Returns the values a use copies from its package and
-        service (the use's values); raises the used-up or state error when nothing was taken."""
+        service (the use's values); raises the used-up or state error when nothing was taken.
+        `_clinic_settle_reserved` then keeps Odoo from recounting what it wrote."""
         self.ensure_one()
-        # what is pending on the counters goes to the database first: the UPDATE adds to it,
-        # and the use's create then leaves them as the UPDATE wrote them (RESERVED_COUNTERS)
-        self.flush_model(["used", "reserved", "remaining", "quantity", "unlimited"])
-        self.env["clinic.entitlement"].flush_model(
-            [
-                "state",
-                "uses_total",
-                "uses_used",
-                "uses_reserved",
-                "uses_remaining",
-                "uses_unlimited",
-                "unit_value",
-            ]
+        Entitlement = self.env["clinic.entitlement"]
+        # what is pending on the counters goes to the database first: the UPDATE adds to
+        # them, and what it leaves exact is then taken out of Odoo's queue
+        for model, names in self._clinic_reserve_settled().items():
+            self.env[model].flush_model(names)
+        self.flush_model(["quantity", "unlimited"])
+        Entitlement.flush_model(["state"])
+        line_set = SQL(", ").join(
+            SQL("%s = %s", SQL.identifier(name), SQL(expression))
+            for name, expression in RESERVE_LINE_SET.items()
         )
-        self.env.cr.execute(
-            """
-            WITH line AS (
-                UPDATE clinic_entitlement_line AS l
-                   SET reserved = l.reserved + 1,
-                       remaining = CASE WHEN l.unlimited THEN l.remaining ELSE l.remaining - 1 END,
-                       write_uid = %(uid)s,
-                       write_date = now() AT TIME ZONE 'UTC'
-                 WHERE l.id = %(id)s
-                   AND (l.unlimited OR l.used + l.reserved < l.quantity)
-                   AND EXISTS (
-                       SELECT FROM clinic_entitlement AS e
-                        WHERE e.id = l.entitlement_id AND e.state = 'active'
-                   )
-             RETURNING l.entitlement_id, l.service_product_id, l.unlimited
+        package_set = SQL(", ").join(
+            SQL("%s = %s", SQL.identifier(name), SQL(expression))
+            for name, expression in RESERVE_PACKAGE_SET.items()
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
+                WITH line AS (
+                    UPDATE clinic_entitlement_line AS l
+                       SET %(line_set)s,
+                           write_uid = %(uid)s,
+                           write_date = now() AT TIME ZONE 'UTC'
+                     WHERE l.id = %(id)s
+                       AND (l.unlimited OR l.used + l.reserved < l.quantity)
+                       AND EXISTS (
+                           SELECT FROM clinic_entitlement AS e
+                            WHERE e.id = l.entitlement_id AND e.state = 'active'
+                       )
+                 RETURNING l.entitlement_id, l.service_product_id, l.unlimited
+                )
+                UPDATE clinic_entitlement AS e
+                   SET %(package_set)s
+                  FROM line
+                 WHERE e.id = line.entitlement_id
+             RETURNING e.id, e.partner_id, e.company_id, line.service_product_id
+                """,
+                line_set=line_set,
+                package_set=package_set,
+                id=self.id,
+                uid=self.env.uid,
             )
-            UPDATE clinic_entitlement AS e
-               SET uses_reserved = e.uses_reserved + 1,
-                   uses_remaining = e.uses_remaining - (CASE WHEN line.unlimited THEN 0 ELSE 1 END)
-              FROM line
-             WHERE e.id = line.entitlement_id
-         RETURNING e.id, e.partner_id, e.company_id, line.service_product_id
-            """,
-            {"id": self.id, "uid": self.env.uid},
         )
-        row = self.env.cr.fetchone()
-        self.invalidate_recordset(["reserved", "remaining"], flush=False)
-        if not row:
+        self.invalidate_recordset(list(RESERVE_LINE_SET), flush=False)
+        if not rows:
             entitlement = self.entitlement_id
             if entitlement.state != "active":
                 raise UserError(
@@ -280,9 +299,9 @@ class ClinicEntitlementLine(models.Model):
                     )
                 )
             raise self._clinic_used_up_error()
-        entitlement_id, partner_id, company_id, service_id = row
-        entitlement = self.env["clinic.entitlement"].browse(entitlement_id)
-        entitlement.invalidate_recordset(["uses_reserved", "uses_remaining"], flush=False)
+        entitlement_id, partner_id, company_id, service_id = rows[0]
+        entitlement = Entitlement.browse(entitlement_id)
+        entitlement.invalidate_recordset(list(RESERVE_PACKAGE_SET), flush=False)
         # what the use copies from them (its precomputed fields), known without reading
         cache = self.env.cache
         cache.insert_missing(self, self._fields["entitlement_id"], [entitlement_id])
@@ -290,6 +309,30 @@ class ClinicEntitlementLine(models.Model):
         cache.insert_missing(entitlement, entitlement._fields["partner_id"], [partner_id])
         cache.insert_missing(entitlement, entitlement._fields["company_id"], [company_id])
         return {"entitlement_id": entitlement_id, "entitlement_line_id": self.id}
+
+    @api.model
+    def _clinic_reserve_counters(self):
+        """{model name: columns} `_clinic_reserve_one` sets."""
+        return {
+            self._name: tuple(RESERVE_LINE_SET),
+            "clinic.entitlement": tuple(RESERVE_PACKAGE_SET),
+        }
+
+    @api.model
+    def _clinic_reserve_settled(self):
+        """{model name: field names} a booked use's INSERT would have Odoo recount and
+        `_clinic_reserve_one` leaves exact (`clinic.atomic.counters`)."""
+        return self.env["clinic.atomic.counters"]._clinic_settled(
+            "clinic.entitlement.usage", self._clinic_reserve_counters()
+        )
+
+    def _clinic_settle_reserved(self):
+        """After the INSERT of the uses booked on these lines by `_clinic_reserve_one`: what
+        the reservation wrote is not recounted by Odoo."""
+        self.env["clinic.atomic.counters"]._clinic_settle(
+            self._clinic_reserve_settled(),
+            {self._name: self, "clinic.entitlement": self.entitlement_id},
+        )
 
     def _clinic_lock(self):
         """Lock these lines until the end of the transaction, so that two bookings of the

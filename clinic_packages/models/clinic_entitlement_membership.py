@@ -2,8 +2,9 @@
 memberships")."""
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
-from .clinic_guard import internal_value
+from .clinic_guard import internal_value, is_trusted
 from .clinic_membership import RENEWING
 
 
@@ -53,6 +54,34 @@ class ClinicEntitlement(models.Model):
                 if command[2]["service_product_id"] in unlimited:
                     command[2]["unlimited"] = True
         return vals
+
+    def write(self, vals):
+        if "date_expiry" in vals and not is_trusted(self.env):
+            # a period ends where the membership's calendar says: the renewal closes it (its
+            # unused uses roll over or go to breakage) and a closed period does not come back
+            for period in self.filtered("membership_id"):
+                raise UserError(
+                    self.env._(
+                        "Package %(name)s is period %(period)s of membership %(membership)s: "
+                        "it ends when the membership renews, its end date is not changed by "
+                        "hand. To stop the renewals, cancel the membership.",
+                        name=period.name,
+                        period=period.membership_period,
+                        membership=period.membership_id.name,
+                    )
+                )
+        return super().write(vals)
+
+    # -------------------------------------------------------------------------
+    # COMPUTE METHODS
+    # -------------------------------------------------------------------------
+
+    @api.depends("membership_id")
+    def _compute_capabilities(self):  # pylint: disable=missing-return
+        super()._compute_capabilities()
+        # a period the renewal closed has rolled over or broken its uses: none come back
+        for period in self.filtered(lambda e: e.membership_id and e.state == "expired"):
+            period.can_extend = False
 
     # -------------------------------------------------------------------------
     # BUSINESS METHODS

@@ -5,21 +5,6 @@ from odoo.exceptions import UserError
 
 from .clinic_guard import GROUP_USER, internal_context, internal_value, is_trusted
 
-# what a new booked use would make Odoo recompute from the uses, and
-# `clinic.entitlement.line._clinic_reserve_one` already wrote: the counters of the line and
-# its package (a booking changes no quantity, so nothing else of them)
-RESERVED_COUNTERS = {
-    "clinic.entitlement.line": ("used", "reserved", "remaining"),
-    "clinic.entitlement": (
-        "uses_total",
-        "uses_used",
-        "uses_reserved",
-        "uses_remaining",
-        "uses_unlimited",
-        "unit_value",
-    ),
-}
-
 
 class ClinicEntitlementUsage(models.Model):
     _name = "clinic.entitlement.usage"
@@ -132,14 +117,7 @@ class ClinicEntitlementUsage(models.Model):
         if internal_value(self.env, "clinic_reserved"):
             usages = super().create(vals_list)
             # the counters were taken with the place (`_clinic_create_reserved`): no recount
-            for model, names in RESERVED_COUNTERS.items():
-                records = (
-                    usages.entitlement_line_id
-                    if model != "clinic.entitlement"
-                    else (usages.entitlement_id)
-                )
-                for name in names:
-                    self.env.remove_to_compute(self.env[model]._fields[name], records)
+            usages.entitlement_line_id._clinic_settle_reserved()
             return usages.with_context(clinic_reserved=False)
         Line = self.env["clinic.entitlement.line"]
         for vals in vals_list:

@@ -106,21 +106,31 @@ def check_values(model, vals, names=None):
                 )
 
 
-def _existing_ids(records):
-    """The ids of `records` that exist. They are read as the next use of them would read
-    them (the fields prefetched together), so that checking costs no query of its own."""
-    probe = next(
+def existence_probe(model):
+    """The field `_existing_ids` reads to tell that a record of `model` exists: the first
+    stored column prefetched with the others (None: a model without one)."""
+    return next(
         (
             field
-            for field in records._fields.values()
+            for field in model._fields.values()
             if field.store and field.column_type and field.prefetch is True and field.name != "id"
         ),
         None,
     )
+
+
+def _existing_ids(records):
+    """The ids of `records` that exist. They are read as the next use of them would read
+    them (the fields prefetched together), so that checking costs no query of its own;
+    those this transaction has read already (their probe field in cache) are not read
+    again."""
+    probe = existence_probe(records)
     if probe is None:
         return set(records.exists().ids)
-    records._fetch_field(probe)
     cache = records.env.cache
+    unread = records.browse(record.id for record in records if not cache.contains(record, probe))
+    if unread:
+        unread._fetch_field(probe)
     return {record.id for record in records if cache.contains(record, probe)}
 
 

@@ -155,45 +155,79 @@ class ClinicMembership(models.Model):
         )
         return vals
 
-    def _prepare_renewal_invoice_vals(self, period):
-        """The customer invoice of `period`: the membership's price, on the unearned revenue
+    def _prepare_renewal_invoice_line_vals(self, period):
+        """The invoice line of `period`: the membership's price, on the unearned revenue
         account like a package invoiced at sale, tagged with the period's package."""
         self.ensure_one()
         deferred = self.company_id._clinic_accounting()[0]
         return {
-            "move_type": "out_invoice",
-            "partner_id": self.partner_id.id,
-            "company_id": self.company_id.id,
-            "invoice_date": period.date_start,
-            "invoice_origin": self.name,
-            "ref": self.env._(
-                "%(membership)s, period %(index)s (%(start)s to %(end)s)",
+            "product_id": self.product_id.id,
+            "name": self.env._(
+                "%(product)s (%(membership)s): %(start)s to %(end)s",
+                product=self.product_id.display_name,
                 membership=self.name,
-                index=period.membership_period,
                 start=period.date_start,
                 end=period.date_expiry,
             ),
+            "quantity": 1,
+            "price_unit": self.price_unit,
+            "tax_ids": [fields.Command.set(self.tax_ids.ids)],
+            "account_id": deferred.id,
             "clinic_entitlement_id": period.id,
+        }
+
+    def _prepare_renewal_invoice_vals(self, periods):
+        """The customer invoice of the new `periods` of these memberships (one patient's,
+        renewing the same day, in the same order): one line per period. An invoice of one
+        period is tagged with its package, like a package invoice; one of several periods
+        is the periods' through its lines only."""
+        first = self[:1]
+        if len(self) == 1:
+            ref = self.env._(
+                "%(membership)s, period %(index)s (%(start)s to %(end)s)",
+                membership=first.name,
+                index=periods.membership_period,
+                start=periods.date_start,
+                end=periods.date_expiry,
+            )
+        else:
+            ref = self.env._(
+                "%(count)s memberships renewed on %(date)s: %(names)s",
+                count=len(self),
+                date=periods[:1].date_start,
+                names=", ".join(self.mapped("name")),
+            )
+        return {
+            "move_type": "out_invoice",
+            "partner_id": first.partner_id.id,
+            "company_id": first.company_id.id,
+            "invoice_date": periods[:1].date_start,
+            "invoice_origin": ", ".join(self.mapped("name")),
+            "ref": ref,
+            "clinic_entitlement_id": periods.id if len(periods) == 1 else False,
             "clinic_move_kind": "membership",
             "invoice_line_ids": [
-                fields.Command.create(
-                    {
-                        "product_id": self.product_id.id,
-                        "name": self.env._(
-                            "%(product)s: %(start)s to %(end)s",
-                            product=self.product_id.display_name,
-                            start=period.date_start,
-                            end=period.date_expiry,
-                        ),
-                        "quantity": 1,
-                        "price_unit": self.price_unit,
-                        "tax_ids": [fields.Command.set(self.tax_ids.ids)],
-                        "account_id": deferred.id,
-                        "clinic_entitlement_id": period.id,
-                    }
-                )
+                fields.Command.create(membership._prepare_renewal_invoice_line_vals(period))
+                for membership, period in zip(self, periods, strict=True)
             ],
         }
+
+    def _clinic_renewal_invoices(self, periods):
+        """Create the customer invoices of the new `periods` of these memberships (same
+        order, one company), one per patient and first day: a patient renewing several
+        memberships the same day receives one invoice with a line per membership, as a
+        clinic bills a family's or a patient's plans together. Not posted."""
+        groups = {}
+        for membership, period in zip(self, periods, strict=True):
+            key = (membership.partner_id, period.date_start)
+            memberships, group_periods = groups.get(key, (self.browse(), periods.browse()))
+            groups[key] = (memberships | membership, group_periods | period)
+        return self.env["account.move"].create(
+            [
+                memberships._prepare_renewal_invoice_vals(group_periods)
+                for memberships, group_periods in groups.values()
+            ]
+        )
 
     def _clinic_rollover(self, ending, money):
         """{service id: uses, None: value} that `ending` carries over to the next period: its
@@ -246,16 +280,7 @@ class ClinicMembership(models.Model):
             periods = Entitlement.with_company(company).create(
                 [m._prepare_period_vals(m.current_period_id, rolled[m]) for m in memberships]
             )
-            invoices = (
-                self.env["account.move"]
-                .with_company(company)
-                .create(
-                    [
-                        m._prepare_renewal_invoice_vals(period)
-                        for m, period in zip(memberships, periods, strict=True)
-                    ]
-                )
-            )
+            invoices = memberships._clinic_renewal_invoices(periods)
             invoices._post(soft=False)
             ending._clinic_post_grouped_rollover(
                 {

@@ -3,20 +3,22 @@ from odoo.tools import SQL, create_index
 
 
 class ClinicUnearnedMove(models.Model):
-    """The movements of the unearned revenue account, each attributed to a package: what the
-    unearned revenue report reads, kept by the posting code so that the report is a sum over
-    one narrow table rather than a split of every journal item at each read.
+    """The movements of the unearned revenue account, each attributed to a package: the one
+    place that says how much of an unearned revenue item belongs to which package. A
+    package's money (`clinic.entitlement._clinic_deferred_money`: billed, unearned, breakage)
+    and the unearned revenue report both read it, one grouped query over one narrow table.
 
-    One row per journal item posted on a company's unearned revenue account: an item of a
-    package's own entries (recognition, breakage, refund, transfer) belongs to its package; a
-    package invoice (or credit note) line belongs to the packages of its sale line, split
-    equally between them (the first one takes the rounding remainder); the item of a grouped
-    expiry entry is split between its packages by their `clinic.entitlement.breakage` amounts;
-    any other item stays without package. The rows of an entry are written when it is posted
-    (`account.move._post`) and removed when it is reset to draft or cancelled (or deleted:
-    the foreign keys cascade), so they always add up to the general ledger balance of the
-    account, at any date. Nothing else writes them: they are rebuilt from the journal items
-    by `_clinic_refresh`, never edited.
+    One row per journal item posted on a company's unearned revenue account and package: an
+    item of a package's own entries (recognition, breakage, refund, transfer, rollover,
+    renewal) belongs to its package; a package invoice (or credit note) line belongs to the
+    packages of its sale line, split equally between them (the first one takes the rounding
+    remainder); the item of a grouped entry (an expiry batch, an import's patient) is split
+    between its packages by the shares its builder wrote before posting it
+    (`clinic.unearned.share`); any other item stays without package. The rows of an entry are
+    written when it is posted (`account.move._post`) and removed when it is reset to draft or
+    cancelled (or deleted: the foreign keys cascade), so they always add up to the general
+    ledger balance of the account, at any date. Nothing else writes them: they are rebuilt
+    from the journal items and shares by `_clinic_refresh`, never edited.
     """
 
     _name = "clinic.unearned.move"
@@ -66,6 +68,12 @@ class ClinicUnearnedMove(models.Model):
         string="Movement",
         readonly=True,
     )
+    shared = fields.Boolean(
+        string="Part of a Shared Item",
+        readonly=True,
+        help="The item is shared between packages: this is the package's part of it (a "
+        "package invoice line of several packages, a grouped expiry or opening entry).",
+    )
     amount = fields.Monetary(
         string="Unearned",
         readonly=True,
@@ -82,8 +90,17 @@ class ClinicUnearnedMove(models.Model):
 
     @api.model
     def _clinic_backfill(self):
-        self.env.cr.execute(SQL("SELECT 1 FROM %s LIMIT 1", SQL.identifier(self._table)))
-        if not self.env.cr.rowcount:
+        """Fill an empty table (or one written before `shared` existed) from the journal."""
+        table = SQL.identifier(self._table)
+        self.env.cr.execute(
+            SQL(
+                "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM %s) "
+                "OR EXISTS (SELECT 1 FROM %s WHERE shared IS NULL)",
+                table,
+                table,
+            )
+        )
+        if self.env.cr.rowcount:
             self._clinic_refresh()
 
     # business ----------------------------------------------------------------
@@ -122,71 +139,131 @@ class ClinicUnearnedMove(models.Model):
     @api.model
     def _clinic_insert_query(self, move_ids=None):
         """INSERT the rows of the posted items of the unearned accounts (of the entries
-        `move_ids` only, unless None): the item (`l`), its package (its own, `e`, or its share
-        of the packages of its sale line or grouped expiry entry, `s`) and the kind of its
-        entry (`m`). The amount of a share is its breakage amount, or the item split equally
-        between the packages of the sale line, the first one taking the rounding remainder."""
+        `move_ids` only, unless None), in date order: an item with shares
+        (`clinic.unearned.share`) one row per share, its amount; any other item its own
+        package's (`e`) or its parts of the packages of its sale line (`s`), split equally, the
+        first one taking the rounding remainder. Each kind of share is read from its table
+        (an index lookup per share), never joined to every item."""
+        shared_items = [
+            SQL(
+                "NOT EXISTS (SELECT 1 FROM %s b WHERE b.move_line_id = l.id)",
+                SQL.identifier(self.env[name]._table),
+            )
+            for name in self._clinic_share_models()
+        ]
+        queries = [
+            SQL(
+                """
+                SELECT l.id AS move_line_id, l.move_id, l.date,
+                       COALESCE(s.id, e.id) AS entitlement_id,
+                       COALESCE(s.product_id, e.product_id) AS product_id,
+                       COALESCE(s.partner_id, e.partner_id, l.partner_id) AS partner_id,
+                       l.company_id, l.company_currency_id AS currency_id, l.account_id,
+                       %(kind)s AS kind,
+                       s.id IS NOT NULL AS shared,
+                       CASE
+                           WHEN s.id IS NULL THEN -l.balance
+                           ELSE ROUND(-l.balance / s.shares, cur.decimal_places)
+                                + CASE WHEN s.rank = 1
+                                       THEN -l.balance
+                                            - ROUND(-l.balance / s.shares, cur.decimal_places)
+                                              * s.shares
+                                       ELSE 0 END
+                       END AS amount,
+                       s.rank
+                  FROM account_move_line l
+                  JOIN account_move m ON m.id = l.move_id
+                  JOIN res_company c
+                    ON c.id = l.company_id AND c.clinic_deferred_account_id = l.account_id
+                  JOIN res_currency cur ON cur.id = l.company_currency_id
+                  LEFT JOIN clinic_entitlement e ON e.id = l.clinic_entitlement_id
+                  LEFT JOIN (%(sale_shares)s) s
+                    ON s.invoice_line_id = l.id AND l.clinic_entitlement_id IS NULL
+                 WHERE m.state = 'posted' %(moves)s
+                   AND (l.clinic_entitlement_id IS NOT NULL OR (%(unshared)s))
+                """,
+                kind=self._clinic_kind_sql(),
+                sale_shares=self._clinic_sale_shares_query(move_ids),
+                moves=SQL("AND l.move_id = ANY(%s)", move_ids) if move_ids is not None else SQL(),
+                unshared=SQL(" AND ").join(shared_items) if shared_items else SQL("TRUE"),
+            )
+        ]
+        for name in self._clinic_share_models():
+            Share = self.env[name]
+            queries.append(
+                SQL(
+                    """
+                    SELECT l.id, l.move_id, l.date, be.id, be.product_id, be.partner_id,
+                           l.company_id, l.company_currency_id, l.account_id,
+                           %(kind)s,
+                           TRUE,
+                           %(sign)s * b.amount,
+                           ROW_NUMBER() OVER (PARTITION BY b.move_line_id ORDER BY b.id)
+                      FROM %(table)s b
+                      JOIN account_move_line l ON l.id = b.move_line_id
+                      JOIN account_move m ON m.id = l.move_id
+                      JOIN res_company c
+                        ON c.id = l.company_id AND c.clinic_deferred_account_id = l.account_id
+                      JOIN clinic_entitlement be ON be.id = b.entitlement_id
+                     WHERE m.state = 'posted' AND l.clinic_entitlement_id IS NULL %(moves)s
+                    """,
+                    kind=self._clinic_kind_sql(),
+                    sign=Share._clinic_unearned_sign,
+                    table=SQL.identifier(Share._table),
+                    moves=SQL("AND b.move_id = ANY(%s)", move_ids)
+                    if move_ids is not None
+                    else SQL(),
+                )
+            )
         return SQL(
             """
             INSERT INTO %(table)s (move_line_id, move_id, date, entitlement_id, product_id,
-                                   partner_id, company_id, currency_id, account_id, kind, amount)
-            SELECT l.id,
-                   l.move_id,
-                   l.date,
-                   COALESCE(s.id, e.id),
-                   COALESCE(s.product_id, e.product_id),
-                   COALESCE(s.partner_id, e.partner_id, l.partner_id),
-                   l.company_id,
-                   l.company_currency_id,
-                   l.account_id,
-                   CASE
-                       WHEN m.clinic_move_kind IS NOT NULL THEN m.clinic_move_kind
-                       WHEN m.move_type = 'out_invoice' THEN 'invoice'
-                       WHEN m.move_type = 'out_refund' THEN 'credit_note'
-                       ELSE 'other'
-                   END,
-                   CASE
-                       WHEN s.id IS NULL THEN -l.balance
-                       WHEN s.amount IS NOT NULL THEN -s.amount
-                       ELSE ROUND(-l.balance / s.shares, cur.decimal_places)
-                            + CASE WHEN s.rank = 1
-                                   THEN -l.balance
-                                        - ROUND(-l.balance / s.shares, cur.decimal_places)
-                                          * s.shares
-                                   ELSE 0 END
-                   END
-              FROM account_move_line l
-              JOIN account_move m ON m.id = l.move_id
-              JOIN res_company c
-                ON c.id = l.company_id AND c.clinic_deferred_account_id = l.account_id
-              JOIN res_currency cur ON cur.id = l.company_currency_id
-              LEFT JOIN clinic_entitlement e ON e.id = l.clinic_entitlement_id
-              LEFT JOIN (%(shares)s) s
-                ON s.invoice_line_id = l.id AND l.clinic_entitlement_id IS NULL
-             WHERE m.state = 'posted' %(moves)s
-          ORDER BY l.date, l.id, s.rank
+                                   partner_id, company_id, currency_id, account_id, kind,
+                                   shared, amount)
+            SELECT move_line_id, move_id, date, entitlement_id, product_id, partner_id,
+                   company_id, currency_id, account_id, kind, shared, amount
+              FROM (%(rows)s) AS item
+          ORDER BY date, move_line_id, rank
             """,
             table=SQL.identifier(self._table),
-            shares=self._clinic_shares_query(move_ids),
-            moves=SQL("AND l.move_id = ANY(%s)", move_ids) if move_ids is not None else SQL(),
+            rows=SQL(" UNION ALL ").join(queries),
         )
 
     @api.model
-    def _clinic_shares_query(self, move_ids=None):
-        """The packages a journal item is shared between, one row per (item, package):
-        `invoice_line_id` (the item), the package's `id`, `partner_id` and `product_id`, its
-        `rank` among the item's packages, and either `shares` (the number of packages the item
-        is split equally between: those of its sale line) or `amount` (the package's share of
-        a grouped expiry item, from `clinic.entitlement.breakage`)."""
-        if move_ids is None:
-            invoice_lines, expiries = SQL(), SQL()
-        else:
+    def _clinic_share_models(self):
+        """The models of the packages' shares of grouped items (`clinic.unearned.share`)."""
+        return sorted(
+            name
+            for name in self.env["clinic.unearned.share"]._inherit_children
+            if not self.env[name]._abstract
+        )
+
+    @api.model
+    def _clinic_kind_sql(self):
+        """The kind of the movements of an item of the entry `m`."""
+        return SQL(
+            """
+            CASE
+                WHEN m.clinic_move_kind IS NOT NULL THEN m.clinic_move_kind
+                WHEN m.move_type = 'out_invoice' THEN 'invoice'
+                WHEN m.move_type = 'out_refund' THEN 'credit_note'
+                ELSE 'other'
+            END
+            """
+        )
+
+    @api.model
+    def _clinic_sale_shares_query(self, move_ids=None):
+        """The packages an invoice line is split equally between (those of its sale line),
+        one row per (line, package): `invoice_line_id`, the package's `id`, `partner_id` and
+        `product_id`, its `rank` among the line's packages and `shares`, their number."""
+        invoice_lines = SQL()
+        if move_ids is not None:
             invoice_lines = SQL(
                 "WHERE rel.invoice_line_id IN "
                 "(SELECT id FROM account_move_line WHERE move_id = ANY(%s))",
                 move_ids,
             )
-            expiries = SQL("WHERE b.move_id = ANY(%s)", move_ids)
         return SQL(
             """
             SELECT rel.invoice_line_id,
@@ -196,23 +273,10 @@ class ClinicUnearnedMove(models.Model):
                    ROW_NUMBER() OVER (
                        PARTITION BY rel.invoice_line_id ORDER BY se.id
                    ) AS rank,
-                   COUNT(*) OVER (PARTITION BY rel.invoice_line_id) AS shares,
-                   NULL::numeric AS amount
+                   COUNT(*) OVER (PARTITION BY rel.invoice_line_id) AS shares
               FROM sale_order_line_invoice_rel rel
               JOIN clinic_entitlement se ON se.sale_line_id = rel.order_line_id
-              %(invoice_lines)s
-             UNION ALL
-            SELECT b.move_line_id,
-                   be.id,
-                   be.partner_id,
-                   be.product_id,
-                   ROW_NUMBER() OVER (PARTITION BY b.move_line_id ORDER BY b.id),
-                   NULL,
-                   b.amount
-              FROM clinic_entitlement_breakage b
-              JOIN clinic_entitlement be ON be.id = b.entitlement_id
-              %(expiries)s
+              %s
             """,
-            invoice_lines=invoice_lines,
-            expiries=expiries,
+            invoice_lines,
         )

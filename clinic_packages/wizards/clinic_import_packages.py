@@ -5,8 +5,9 @@ Each package becomes a `clinic.entitlement` as if sold here (no sale order), `im
 services' uses consumed before the import in `used_before`. One opening entry per import,
 Dr clearing account / Cr unearned revenue, brings the value not yet delivered: an item per
 patient on each side, the patient's unearned item itemised per package by
-`clinic.entitlement.opening` records (which the package's money and the unearned revenue
-report read). Thousands of rows: everything is created in batches, with one query per file
+`clinic.entitlement.opening` shares (posting splits the item by them into the packages'
+unearned revenue movements, which the package's money and the unearned revenue report
+read). Thousands of rows: everything is created in batches, with one query per file
 for each lookup (bench/bench_import.py).
 """
 
@@ -488,17 +489,14 @@ class ClinicImport(models.TransientModel):
             .create(vals)
         )
         unearned = {line.partner_id: line for line in move.line_ids if line.account_id == deferred}
-        self.env["clinic.entitlement.opening"].sudo().create(
+        Opening = self.env["clinic.entitlement.opening"].sudo()
+        Opening.create(
             [
-                {
-                    "entitlement_id": package["entitlement"].id,
-                    "move_id": move.id,
-                    "move_line_id": unearned[partner].id,
-                    "company_id": company.id,
-                    "amount": package["delta"],
-                }
+                vals
                 for partner, own in per_patient.items()
-                for package in own
+                for vals in Opening._prepare_clinic_share_vals(
+                    unearned[partner], {package["entitlement"]: package["delta"] for package in own}
+                )
             ]
         )
         move.with_context(skip_invoice_sync=False, skip_analytic_sync=False).action_post()

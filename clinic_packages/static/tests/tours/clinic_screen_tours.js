@@ -8,29 +8,9 @@
 
 import { registry } from "@web/core/registry";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
+import { screenshotSteps } from "@clinic_packages/../tests/tours/clinic_tour_screenshot";
 
 const tours = registry.category("web_tour.tours");
-
-function screenshotSteps(name, ready) {
-    return [
-        {
-            content: `${name}: the screen is ready`,
-            trigger: ready,
-            async run() {
-                // no pointer over a button, no caret blinking in a field
-                document.activeElement?.blur();
-                // let transitions (progress bars, dropdowns closing) end
-                await new Promise((resolve) => setTimeout(resolve, 500));
-                console.log(`clinic-screenshot ${name}`);
-            },
-        },
-        {
-            content: `${name}: the screenshot is taken`,
-            trigger: `body[data-clinic-screenshot="${name}"]`,
-            timeout: 20000,
-        },
-    ];
-}
 
 // the Package tab of a package product (Clinic > Configuration > Packages)
 tours.add("clinic_screen_product", {

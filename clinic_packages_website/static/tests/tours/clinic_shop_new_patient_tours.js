@@ -1,4 +1,11 @@
 import { registry } from "@web/core/registry";
+import {
+    billingAddress,
+    buyFromShop,
+    confirmThenCancelVisit,
+    payWithDemo,
+    screenshot,
+} from "@clinic_packages_website/../tests/tours/clinic_shop_steps";
 
 /*
  * From the shop to a booked visit, with no staff action: a visitor without an account buys a
@@ -6,40 +13,8 @@ import { registry } from "@web/core/registry";
  * Demo provider, signs up from the order confirmation (Odoo's "Sign Up to follow your order",
  * auth_signup b2c: the account is made for the order's customer), opens My Packages, books a
  * visit on the new package (service, time, confirmation), finds it with the upcoming visits
- * and cancels it.
- *
- * At the README's screens it asks tests/test_shop.py for a screenshot: it logs
- * "clinic-screenshot NAME", the test captures the page and sets data-clinic-screenshot="NAME"
- * on <body>, and the tour goes on (as tests/test_tours.py TestScreens does).
+ * and cancels it. At the README's screens it asks tests/test_shop.py for a screenshot.
  */
-
-function screenshot(name, ready) {
-    return [
-        {
-            content: `${name}: the screen is ready`,
-            trigger: ready,
-            async run() {
-                document.activeElement?.blur();
-                await new Promise((resolve) => setTimeout(resolve, 500));
-                console.log(`clinic-screenshot ${name}`);
-            },
-        },
-        {
-            content: `${name}: the screenshot is taken`,
-            trigger: `body[data-clinic-screenshot="${name}"]`,
-            timeout: 20000,
-        },
-    ];
-}
-
-function fill(field, value) {
-    return {
-        content: `Billing address: ${field}`,
-        trigger: `form.checkout_autoformat input[name=${field}]`,
-        run: `edit ${value}`,
-    };
-}
-
 registry.category("web_tour.tours").add("clinic_shop_new_patient", {
     url: "/shop",
     steps: () => [
@@ -48,75 +23,17 @@ registry.category("web_tour.tours").add("clinic_shop_new_patient", {
             content: "A visitor: not logged in",
             trigger: "a[href^='/web/login']",
         },
-        {
-            content: "Open the package from the shop",
-            trigger: ".oe_product_cart a:contains(/^8 Physio Sessions$/)",
-            run: "click",
-            expectUnloadPage: true,
-        },
-        ...screenshot("shop_product", "#product_detail #add_to_cart"),
-        {
-            content: "Add the package to the cart",
-            trigger: "#product_detail #add_to_cart",
-            run: "click",
-        },
-        {
-            content: "The cart holds one item: open it",
-            trigger: "a[href='/shop/cart'] sup.my_cart_quantity:contains(/^1$/)",
-            run: "click",
-            expectUnloadPage: true,
-        },
-        ...screenshot("shop_cart", "#cart_products a:contains(8 Physio Sessions)"),
-        {
-            content: "Proceed to checkout",
-            trigger: "a[href^='/shop/checkout']",
-            run: "click",
-            expectUnloadPage: true,
-        },
+        ...buyFromShop("8 Physio Sessions", { product: "shop_product", cart: "shop_cart" }),
         // a guest: the shop asks for a name, an e-mail and a billing address
-        {
-            content: "Billing address: country",
-            trigger: "form.checkout_autoformat select[name=country_id]",
-            run: "selectByLabel Belgium",
-        },
-        fill("name", "Lena Novak"),
-        fill("email", "lena.novak@example.com"),
-        fill("phone", "+32 470 12 34 56"),
-        fill("street", "Rue Haute 12"),
-        fill("city", "Brussels"),
-        fill("zip", "1000"),
-        {
-            content: "Save the address and go on",
-            trigger: "#save_address",
-            run: "click",
-            expectUnloadPage: true,
-        },
-        {
-            content: "Choose the Demo payment method",
-            trigger: "input[name='o_payment_radio'][data-payment-method-code='demo']",
-            run: "click",
-        },
-        {
-            content: "Demo: payment details",
-            trigger: "input#customer_input",
-            run: "edit 4242424242424242",
-        },
-        {
-            content: "Demo: the payment succeeds",
-            trigger: "select#simulated_payment_state",
-            run: "select done",
-        },
-        {
-            content: "Pay",
-            trigger: "button[name='o_payment_submit_button']:enabled",
-            run: "click",
-            expectUnloadPage: true,
-        },
-        {
-            content: "The order is paid",
-            trigger: ".oe_website_sale_tx_status:contains(Your payment has been successfully processed.)",
-            timeout: 30000,
-        },
+        ...billingAddress("Belgium", {
+            name: "Lena Novak",
+            email: "lena.novak@example.com",
+            phone: "+32 470 12 34 56",
+            street: "Rue Haute 12",
+            city: "Brussels",
+            zip: "1000",
+        }),
+        ...payWithDemo(),
         // an account for the order's customer
         {
             content: "Sign up to follow the order",
@@ -176,29 +93,6 @@ registry.category("web_tour.tours").add("clinic_shop_new_patient", {
             expectUnloadPage: true,
         },
         ...screenshot("portal_book_confirm", ".o_clinic_confirm_card button.o_clinic_confirm"),
-        {
-            content: "Confirm the visit",
-            trigger: ".o_clinic_confirm_card button.o_clinic_confirm",
-            run: "click",
-            expectUnloadPage: true,
-        },
-        {
-            content: "The visit is booked",
-            trigger: ".o_clinic_booked",
-        },
-        ...screenshot("portal_visit_booked", "tr.o_clinic_portal_upcoming"),
-        {
-            content: "Cancel it",
-            trigger: "tr.o_clinic_portal_upcoming button.o_clinic_cancel_visit",
-            run: "click",
-            expectUnloadPage: true,
-        },
-        {
-            content: "The visit is cancelled and no longer listed",
-            trigger: ".o_clinic_cancelled",
-        },
-        {
-            trigger: "body:not(:has(tr.o_clinic_portal_upcoming))",
-        },
+        ...confirmThenCancelVisit({ booked: "portal_visit_booked" }),
     ],
 });
