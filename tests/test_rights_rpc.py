@@ -214,6 +214,10 @@ class TestFrontDeskCannotBypassActions(RightsCase):
         for values in (
             {"clinic_attendance": "arrived"},
             {"clinic_usage_id": False},
+            # nor are uses re-pointed through the visit's list of uses
+            {"clinic_usage_ids": [(5, 0, 0)]},
+            {"clinic_usage_ids": [(4, self.arrived.clinic_usage_id.id, 0)]},
+            {"clinic_usage_ids": [(6, 0, self.arrived.clinic_usage_id.ids)]},
             {"clinic_invoice_id": False},
             {"clinic_company_id": self.company_b.id},
         ):

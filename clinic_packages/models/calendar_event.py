@@ -54,6 +54,7 @@ CLINIC_INPUT_FIELDS = {
 CLINIC_ACTION_FIELDS = {
     "clinic_attendance",
     "clinic_usage_id",
+    "clinic_usage_ids",
     "clinic_invoice_id",
     "clinic_coverage_note",
     "clinic_company_id",
