@@ -5,7 +5,7 @@ journal items."""
 
 from datetime import date
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, freeze_time, new_test_user
 
 from .common import attend
@@ -105,6 +105,32 @@ class TestUnearnedMoves(MoneyCase):
         self.assertAgreesWithLedger(first | second)
         for package in first | second:
             self.assertEqual(package._clinic_money()["billed"], 1600.0, package.name)
+
+    def test_one_split_for_refunds_and_movements(self):
+        """A sale line's invoice is split between its packages by one rule: what a refund may
+        give back of each package (taxes included) is its part of the movements, and the
+        parts add up to the invoice to the cent (89.99 for three: 29.99, 30.00, 30.00)."""
+        order = self._clinic_sell(self.package_physio8, qty=3, confirm=False)
+        order.order_line.write({"price_unit": 33.33, "discount": 10.0})
+        order.action_confirm()
+        invoice = order._create_invoices()
+        invoice.action_post()
+        self.assertEqual(invoice.amount_total, 89.99)
+        packages = order.clinic_entitlement_ids.sorted("id")
+        self.assertAgreesWithLedger(packages)
+        collected = [p._clinic_collected_total() for p in packages]
+        self.assertEqual(collected, [29.99, 30.0, 30.0])
+        self.assertEqual([p._clinic_money()["billed"] for p in packages], collected)
+        self.assertAlmostEqual(sum(collected), invoice.amount_total, places=2)
+        # a refund above a package's part is refused, its part is accepted
+        wizard = Form(
+            self.env["clinic.entitlement.refund"]
+            .with_user(self.manager)
+            .with_context(default_entitlement_id=packages[0].id)
+        )
+        wizard.amount = 30.0
+        with self.assertRaisesRegex(UserError, "between 0 and"):
+            wizard.save().action_confirm()
 
     def test_refund(self):
         entitlement, __ = self._sell_invoiced()

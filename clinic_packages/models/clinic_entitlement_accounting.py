@@ -99,7 +99,12 @@ class ClinicEntitlement(models.Model):
             entitlement.amount_breakage = money["breakage"]
             entitlement.deferred_balance = money["unearned"]
 
-    @api.depends("move_ids.state", "payment_ids.state", "sale_line_id.invoice_lines")
+    @api.depends(
+        "move_ids.state",
+        "payment_ids.state",
+        "sale_line_id.invoice_lines",
+        "sale_line_id.clinic_entitlement_ids",
+    )
     def _compute_patient_money(self):
         for entitlement in self:
             if not entitlement.id:
@@ -107,22 +112,6 @@ class ClinicEntitlement(models.Model):
                 continue
             entitlement.amount_billed_total = entitlement._clinic_collected_total()
             entitlement.amount_paid = entitlement._clinic_paid_total()
-
-    # -------------------------------------------------------------------------
-    # CRUD METHODS
-    # -------------------------------------------------------------------------
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        entitlements = super().create(vals_list)
-        # a package added to a sale line already invoiced (its quantity raised) takes its
-        # part of the posted invoices: their unearned movements are split again
-        invoices = entitlements.sale_line_id.sudo().invoice_lines.move_id.filtered(
-            lambda move: move.state == "posted"
-        )
-        if invoices:
-            self.env["clinic.unearned.move"].sudo()._clinic_refresh(invoices)
-        return entitlements
 
     # -------------------------------------------------------------------------
     # BUSINESS METHODS
@@ -546,12 +535,13 @@ class ClinicEntitlement(models.Model):
         if self.billing_mode == "prepaid_credit":
             return self._clinic_money()["billed"]
         lines = self._clinic_invoice_lines()
-        signed = sum(
-            line.price_total * (-1 if line.move_id.move_type == "out_refund" else 1)
-            for line in lines
+        parts = self.env["clinic.unearned.move"]._clinic_package_parts(self, lines)
+        return self.currency_id.round(
+            sum(
+                parts.get(line.id, 0.0) * (-1 if line.move_id.move_type == "out_refund" else 1)
+                for line in lines
+            )
         )
-        shares = max(int(self.sale_line_id.sudo().product_uom_qty), 1)
-        return self.currency_id.round(signed / shares)
 
     def _clinic_invoice_lines(self):
         """The posted lines of the package's sale line on invoices and credit notes other than
@@ -591,6 +581,7 @@ class ClinicEntitlement(models.Model):
         if self.billing_mode == "prepaid_credit":
             return self._clinic_money()["billed"]
         lines = self._clinic_invoice_lines()
+        parts = self.env["clinic.unearned.move"]._clinic_package_parts(self, lines)
         paid = 0.0
         for invoice in lines.move_id.filtered(lambda m: m.move_type == "out_invoice"):
             if invoice.currency_id.is_zero(invoice.amount_total):
@@ -601,10 +592,9 @@ class ClinicEntitlement(models.Model):
                 for __, amount, counterpart in partials
                 if counterpart.move_id.move_type not in ("out_refund", "out_invoice")
             )
-            own = sum((lines & invoice.invoice_line_ids).mapped("price_total"))
+            own = sum(parts.get(line.id, 0.0) for line in lines & invoice.invoice_line_ids)
             paid += received * own / invoice.amount_total
-        shares = max(int(self.sale_line_id.sudo().product_uom_qty), 1)
-        return self.currency_id.round(paid / shares)
+        return self.currency_id.round(paid)
 
     def _clinic_check_refund_amount(self, amount):
         self.ensure_one()

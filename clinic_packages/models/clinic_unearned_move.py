@@ -161,15 +161,7 @@ class ClinicUnearnedMove(models.Model):
                        l.company_id, l.company_currency_id AS currency_id, l.account_id,
                        %(kind)s AS kind,
                        s.id IS NOT NULL AS shared,
-                       CASE
-                           WHEN s.id IS NULL THEN -l.balance
-                           ELSE ROUND(-l.balance / s.shares, cur.decimal_places)
-                                + CASE WHEN s.rank = 1
-                                       THEN -l.balance
-                                            - ROUND(-l.balance / s.shares, cur.decimal_places)
-                                              * s.shares
-                                       ELSE 0 END
-                       END AS amount,
+                       %(amount)s AS amount,
                        s.rank
                   FROM account_move_line l
                   JOIN account_move m ON m.id = l.move_id
@@ -183,6 +175,7 @@ class ClinicUnearnedMove(models.Model):
                    AND (l.clinic_entitlement_id IS NOT NULL OR (%(unshared)s))
                 """,
                 kind=self._clinic_kind_sql(),
+                amount=self._clinic_part_sql(SQL("-l.balance")),
                 sale_shares=self._clinic_sale_shares_query(move_ids),
                 moves=SQL("AND l.move_id = ANY(%s)", move_ids) if move_ids is not None else SQL(),
                 unshared=SQL(" AND ").join(shared_items) if shared_items else SQL("TRUE"),
@@ -253,12 +246,59 @@ class ClinicUnearnedMove(models.Model):
         )
 
     @api.model
-    def _clinic_sale_shares_query(self, move_ids=None):
+    def _clinic_part_sql(self, amount):
+        """The part of `amount` (an SQL expression of the item `l`) that belongs to the
+        package `s` of `_clinic_sale_shares_query` sharing it: the whole when the item is
+        not shared (no `s`), else an equal share rounded to the currency `cur`, the first
+        package taking the rounding remainder. The one rule splitting an invoice line between
+        the packages of its sale line."""
+        share = SQL("ROUND(%s / s.shares, cur.decimal_places)", amount)
+        return SQL(
+            "CASE WHEN s.id IS NULL THEN %(amount)s "
+            "ELSE %(share)s + CASE WHEN s.rank = 1 THEN %(amount)s - %(share)s * s.shares "
+            "ELSE 0 END END",
+            amount=amount,
+            share=share,
+        )
+
+    @api.model
+    def _clinic_package_parts(self, entitlement, lines):
+        """{line id: `entitlement`'s part of the line's total, taxes included, in the line's
+        currency} for the posted invoice or credit note `lines` of its sale line (or of its
+        own): the split of `_clinic_part_sql`, the same the movements are written with."""
+        if not lines:
+            return {}
+        self.env["account.move.line"].flush_model(["price_total", "currency_id"])
+        self.env["clinic.entitlement"].flush_model(["sale_line_id"])
+        self.env["sale.order.line"].flush_model(["invoice_lines"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT l.id, %(part)s
+                  FROM account_move_line l
+                  JOIN res_currency cur ON cur.id = l.currency_id
+             LEFT JOIN (%(shares)s) s
+                    ON s.invoice_line_id = l.id AND l.clinic_entitlement_id IS NULL
+                 WHERE l.id = ANY(%(lines)s) AND (s.id IS NULL OR s.id = %(package)s)
+                """,
+                part=self._clinic_part_sql(SQL("l.price_total")),
+                shares=self._clinic_sale_shares_query(line_ids=lines.ids),
+                lines=lines.ids,
+                package=entitlement.id,
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
+    @api.model
+    def _clinic_sale_shares_query(self, move_ids=None, line_ids=None):
         """The packages an invoice line is split equally between (those of its sale line),
         one row per (line, package): `invoice_line_id`, the package's `id`, `partner_id` and
-        `product_id`, its `rank` among the line's packages and `shares`, their number."""
+        `product_id`, its `rank` among the line's packages and `shares`, their number. Of
+        the lines of the entries `move_ids`, or the lines `line_ids`, when given."""
         invoice_lines = SQL()
-        if move_ids is not None:
+        if line_ids is not None:
+            invoice_lines = SQL("WHERE rel.invoice_line_id = ANY(%s)", line_ids)
+        elif move_ids is not None:
             invoice_lines = SQL(
                 "WHERE rel.invoice_line_id IN "
                 "(SELECT id FROM account_move_line WHERE move_id = ANY(%s))",

@@ -109,6 +109,16 @@ class SaleOrderLine(models.Model):
         res = super().write(vals)
         if "product_uom_qty" in vals:
             self._clinic_sync_entitlements()
+            # the packages of a line already invoiced changed: its posted invoices are split
+            # between them again (a line's packages exist from its confirmation, before any
+            # invoice, so only a change of quantity makes this necessary)
+            invoices = (
+                self.filtered(lambda line: line.state == "sale")
+                .sudo()
+                .invoice_lines.move_id.filtered(lambda move: move.state == "posted")
+            )
+            if invoices:
+                self.env["clinic.unearned.move"].sudo()._clinic_refresh(invoices)
         return res
 
     @api.ondelete(at_uninstall=False)
