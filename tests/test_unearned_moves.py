@@ -132,6 +132,34 @@ class TestUnearnedMoves(MoneyCase):
         with self.assertRaisesRegex(UserError, "between 0 and"):
             wizard.save().action_confirm()
 
+    def test_a_billed_package_is_not_cancelled_by_an_order_change(self):
+        """Lowering the quantity of an invoiced line, or cancelling its order, would leave the
+        invoice's value on a cancelled package: refused until the invoice is credited."""
+        order = self._clinic_sell(self.package_physio8, qty=2, user=self.receptionist)
+        order = order.with_env(self.env)
+        invoice = order._create_invoices()
+        invoice.action_post()
+        packages = order.clinic_entitlement_ids
+        with self.assertRaisesRegex(UserError, "still holds .*1,600.00.* Refund the package"):
+            order.with_user(self.receptionist).order_line.product_uom_qty = 1
+        with self.assertRaisesRegex(UserError, "still holds"):
+            order.with_context(disable_cancel_warning=True).action_cancel()
+        self.assertEqual(set(packages.mapped("state")), {"active"})
+        self.assertEqual(order.state, "sale")
+        # the invoice credited in full: nothing is held any more, the order may be cancelled
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": invoice.journal_id.id, "reason": "sold by mistake"})
+        )
+        reversal.refund_moves()
+        order.invoice_ids.filtered(lambda m: m.state == "draft").action_post()
+        order.with_context(disable_cancel_warning=True).action_cancel()
+        self.assertEqual(set(packages.mapped("state")), {"cancelled"})
+        self.assertAgreesWithLedger(packages)
+        for package in packages:
+            self.assertEqual(package._clinic_money()["unearned"], 0.0)
+
     def test_refund(self):
         entitlement, __ = self._sell_invoiced()
         self._arrive_on(3, entitlement)

@@ -479,8 +479,23 @@ class ClinicEntitlement(models.Model):
         return self._clinic_trusted()
 
     def _clinic_check_cancellable(self, order):
-        """Packages of a cancelled order (or a reduced quantity) go away only if unused."""
+        """Packages of a cancelled order (or a reduced quantity) go away only if unused and
+        holding no money: a package whose invoice (or prepayment) is still on the unearned
+        account is refunded, or its invoice credited, first, so that no value is left on a
+        cancelled package."""
         for entitlement in self:
+            unearned = entitlement._clinic_money()["unearned"]
+            if not entitlement.currency_id.is_zero(unearned):
+                raise UserError(
+                    self.env._(
+                        "%(order)s cannot be cancelled or reduced: package %(name)s was billed "
+                        "and still holds %(amount)s of unearned revenue. Refund the package "
+                        "(or credit its invoice) first.",
+                        order=order.display_name,
+                        name=entitlement.name,
+                        amount=format_amount(self.env, unearned, entitlement.currency_id),
+                    )
+                )
             usages = entitlement.usage_ids.filtered(lambda u: u.state != "released")
             if usages:
                 raise UserError(
