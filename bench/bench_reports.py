@@ -816,6 +816,8 @@ class ClinicGenerator(TemplateCopier):
                 "ELSE 'attended' END",
                 "date": "s.use_date",
                 "amount": "s.amount",
+                # kept from the visit by the ORM (a stored related): copied here with it
+                "location_id": "s.location_id",
             },
         )
         self.sql(
@@ -942,6 +944,11 @@ class ClinicGenerator(TemplateCopier):
             total("clinic.report.usage", "nbr"),
             False,
         )
+        self.cr.execute(
+            "SELECT COUNT(*) FILTER (WHERE u.location_id IS DISTINCT FROM ev.clinic_location_id) "
+            "FROM clinic_entitlement_usage u JOIN calendar_event ev ON ev.id = u.event_id"
+        )
+        agree("uses whose location is not their visit's", 0, self.cr.fetchone()[0], False)
         agree(
             "package sales report uses redeemed = uses delivered",
             consumed,

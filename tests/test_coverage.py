@@ -3,8 +3,9 @@ secondary), a package pays the patient's share (its patient-pays amount: a copay
 the rest is billed to the patient; the visit explains each party considered in
 `clinic_coverage_trace`."""
 
-from datetime import date
+from datetime import date, timedelta
 
+from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import freeze_time
 
@@ -24,6 +25,40 @@ class TestCoverage(AuthorizationCase):
 
     def _copay_package(self):
         return self._clinic_sell(self.copays).clinic_entitlement_ids
+
+    def test_booking_and_the_package_field_read_one_pick(self):
+        """Which packages can pay for a visit, and in which order, is one statement
+        (`_clinic_pick_sql`): booking takes its first row, the visit's package field offers
+        its rows. A package valid with several practitioners is usable with any of them;
+        one valid with others only, or at another location, is not; the soonest-expiring
+        first."""
+        Entitlement = self.env["clinic.entitlement"]
+
+        def sell(days, **values):
+            package = self._copay_package()
+            package.write({"date_expiry": date(2026, 3, 2) + timedelta(days=days), **values})
+            return package
+
+        team = sell(60, practitioner_ids=[Command.set((self.manager | self.practitioner).ids)])
+        harbour = sell(30, location_ids=[Command.set(self.location_2.ids)])
+        others = sell(10, practitioner_ids=[Command.set(self.manager.ids)])
+        anywhere = sell(90)
+        main_street = self._book(at(3, 4), clinic_location_id=self.location.id)
+        self.assertEqual(main_street.clinic_entitlement_id, team)
+        self.assertEqual(main_street.clinic_usage_id.state, "reserved")
+        self.assertEqual(Entitlement._clinic_find_for_visit(main_street), team)
+        self.assertEqual(
+            Entitlement._clinic_usable_for_visit(main_street).ids, [team.id, anywhere.id]
+        )
+        at_harbour = self._book(at(3, 5), clinic_location_id=self.location_2.id)
+        self.assertEqual(at_harbour.clinic_entitlement_id, harbour)
+        self.assertEqual(
+            Entitlement._clinic_usable_for_visit(at_harbour).ids,
+            [harbour.id, team.id, anywhere.id],
+        )
+        # the packages of the other practitioner only are never offered nor picked
+        self.assertNotIn(others, (main_street | at_harbour).clinic_usable_entitlement_ids)
+        self.assertEqual(others.uses_reserved, 0)
 
     def test_package_and_primary_and_secondary_authorizations_on_one_visit(self):
         package = self._copay_package()

@@ -340,8 +340,29 @@ class TestMembershipRenewal(MembershipMixin, ClinicCase):
             order = self._clinic_sell(self.monthly)
             membership = order.clinic_entitlement_ids.membership_id
             order._action_cancel()
-        self.assertEqual(membership.state, "cancelled")
+        self.assertRecordValues(
+            membership,
+            [{"state": "cancelled", "date_next": False, "date_cancelled": date(2026, 1, 5)}],
+        )
         self.assertFalse(self._renew("2026-02-05"))
+
+    def test_cancelling_the_current_period_cancels_the_membership(self):
+        """A manager cancels the (unused) current period: the membership stops renewing,
+        with the day it was cancelled, as when it is cancelled itself."""
+        membership = self._sell(self.monthly_no_rollover)
+        self._renew("2026-02-05")
+        second = membership.current_period_id
+        with freeze_time("2026-02-07"):
+            with self.assertRaises(AccessError):
+                second.with_user(self.receptionist).action_cancel()
+            second.with_user(self.manager).action_cancel()
+        self.assertEqual(second.state, "cancelled")
+        self.assertRecordValues(
+            membership,
+            [{"state": "cancelled", "date_next": False, "date_cancelled": date(2026, 2, 7)}],
+        )
+        self.assertFalse(self._renew("2026-03-05"))
+        self.assertEqual(membership.period_count, 2)
 
     def test_unlimited_period_earns_its_value_at_its_end(self):
         membership = self._sell(self.weekly_unlimited, day="2026-01-05")
@@ -403,6 +424,150 @@ class TestMembershipRenewal(MembershipMixin, ClinicCase):
         self._renew("2026-03-05")
         self.assertEqual(second.state, "expired")
         self.assertEqual(self._money(second)["unearned"], 0.0)
+
+    def test_unpaid_period_that_never_started(self):
+        """The company waits for payments and a renewal invoice is still open at the end of
+        its period: the period was never usable, so it gives nothing to breakage; its value
+        stays unearned while the invoice is open, goes to zero when the invoice is credited,
+        and to breakage only when the invoice is paid after the period's end."""
+        self.company.clinic_membership_block_unpaid = True
+        membership = self._sell(self.monthly)
+        self._renew("2026-02-05")
+        second = membership.current_period_id
+        self.assertEqual(second.state, "draft")
+        # it received the 4 unused uses of the first period, worth 120, on top of its own
+        self.assertEqual((second.rolled_value, self._money(second)["billed"]), (120.0, 240.0))
+        self._renew("2026-03-05")
+        third = membership.current_period_id
+        self.assertEqual(second.state, "expired")
+        self.assertEqual(third.rolled_value, 0.0)  # nothing rolls over from it
+        # the uses rolled into it roll only once: their 120 to breakage; its own invoice's
+        # 120 stays unearned while the invoice is open
+        self.assertEqual(second.breakage_ids.amount, 120.0)
+        money = self._money(second)
+        self.assertEqual(
+            (money["billed"], money["unearned"], money["breakage"]), (240.0, 120.0, 120.0)
+        )
+        self.assertAlmostEqual(
+            self._unearned_balance(membership),
+            sum(self._money(p)["unearned"] for p in membership.period_ids),
+        )
+
+        # its invoice credited: nothing left, nothing broken
+        invoice = second.move_ids.filtered(lambda m: m.clinic_move_kind == "membership")
+        with freeze_time("2026-03-10"):
+            reversal = (
+                self.env["account.move.reversal"]
+                .with_user(self.manager)
+                .with_context(active_model="account.move", active_ids=invoice.ids)
+                .create({"journal_id": invoice.journal_id.id, "reason": "never came"})
+            )
+            reversal.refund_moves()
+        credit_note = invoice.reversal_move_ids
+        credit_note.with_user(self.manager).action_post()
+        self.assertEqual(invoice.payment_state, "reversed")
+        self.assertEqual(
+            credit_note.line_ids.filtered(lambda line: line.account_id == self.deferred).balance,
+            120.0,
+        )
+        movements = self.env["clinic.unearned.move"].search(
+            [("entitlement_id", "=", second.id), ("move_id", "in", (invoice | credit_note).ids)]
+        )
+        self.assertEqual(sorted(movements.mapped("amount")), [-120.0, 120.0])
+        money = self._money(second)
+        self.assertEqual(
+            (money["billed"], money["unearned"], money["breakage"]), (120.0, 0.0, 120.0)
+        )
+        self.assertEqual(len(second.breakage_ids), 1)  # nothing more broken
+
+        # the next one ends unpaid too, and is paid after its end: its value is breakage
+        self._renew("2026-04-05")
+        self.assertEqual((third.state, self._money(third)["unearned"]), ("expired", 120.0))
+        third_invoice = third.move_ids.filtered(lambda m: m.clinic_move_kind == "membership")
+        with freeze_time("2026-04-10"):
+            self._pay(third_invoice)
+        self.assertEqual(third_invoice.payment_state, "paid")
+        self.assertEqual(third.state, "expired")  # paid late: not usable any more
+        money = self._money(third)
+        self.assertEqual(
+            (money["billed"], money["unearned"], money["breakage"]), (120.0, 0.0, 120.0)
+        )
+        self.assertEqual(third.breakage_ids.amount, 120.0)
+        self.assertEqual(
+            third.breakage_ids.move_id.line_ids.filtered(
+                lambda line: line.account_id == self.breakage_account
+            ).balance,
+            -120.0,
+        )
+        self.assertAlmostEqual(
+            self._unearned_balance(membership),
+            sum(self._money(p)["unearned"] for p in membership.period_ids),
+        )
+        # the fourth period, paid in time, starts as usual
+        fourth = membership.current_period_id
+        fourth_invoice = fourth.move_ids.filtered(lambda m: m.clinic_move_kind == "membership")
+        with freeze_time("2026-04-10"):
+            self._pay(fourth_invoice)
+        self.assertEqual(fourth.state, "active")
+        self.assertFalse(fourth.breakage_ids)
+
+    def test_renewal_invoice_line_as_odoo_computes_it(self):
+        """The renewal gives its invoice lines every value Odoo would compute (so that it
+        computes none line by line): the same values as an invoice line Odoo completes
+        itself, the company's analytic distribution model included."""
+        plan = self.env["account.analytic.plan"].create({"name": "Clinic Lines"})
+        analytic = self.env["account.analytic.account"].create(
+            {"name": "Pilates Memberships", "plan_id": plan.id, "company_id": self.company.id}
+        )
+        self.env["account.analytic.distribution.model"].create(
+            {
+                "product_id": self.monthly_no_rollover.id,
+                "company_id": self.company.id,
+                "analytic_distribution": {str(analytic.id): 100},
+            }
+        )
+        membership = self._sell(self.monthly_no_rollover)
+        self._renew("2026-02-05")
+        line = membership.current_period_id._clinic_invoice_lines()
+        self.assertEqual(len(line), 1)
+        with freeze_time("2026-02-05"):
+            odoo_line = (
+                self.env["account.move"]
+                .create(
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": self.patient.id,
+                        "invoice_date": date(2026, 2, 5),
+                        "invoice_line_ids": [
+                            Command.create(
+                                {
+                                    "product_id": self.monthly_no_rollover.id,
+                                    "quantity": 1,
+                                    "price_unit": 120.0,
+                                    "account_id": self.deferred.id,
+                                }
+                            )
+                        ],
+                    }
+                )
+                .invoice_line_ids
+            )
+        fields_ = [
+            "display_type",
+            "partner_id",
+            "product_uom_id",
+            "discount",
+            "analytic_distribution",
+            "currency_id",
+            "account_id",
+            "tax_ids",
+            "price_subtotal",
+            "price_total",
+            "balance",
+            "journal_id",
+        ]
+        self.assertEqual(line.analytic_distribution, {str(analytic.id): 100})
+        self.assertEqual(line.read(fields_)[0] | {"id": 0}, odoo_line.read(fields_)[0] | {"id": 0})
 
     def test_unpaid_period_is_usable_without_the_setting(self):
         membership = self._sell(self.monthly_no_rollover)

@@ -1,10 +1,13 @@
 """Clinic reporting: the SQL-view reports against hand-computed figures, the unearned report
 against the general ledger, the dashboard, and the package statement (rendered as HTML)."""
 
+from collections import deque
 from datetime import date, datetime
 
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import freeze_time, new_test_user
+from odoo.tools import SQL
 
 from .common import ClinicCase, attend
 from .test_money import TODAY, MoneyCase, at
@@ -245,6 +248,117 @@ class TestUsageReport(ReportCase):
         self.assertEqual(booked.clinic_usage_id.state, "reserved")
         booked.action_clinic_cancel()
         self.assertEqual(self.env["clinic.report.usage"].search_count([]), 5)
+
+
+@freeze_time(TODAY)
+class TestUsageLocation(ClinicCase):
+    """A use keeps its visit's location (`location_id`), so that the usage report groups the
+    uses by location without reading their appointments."""
+
+    def setUp(self):
+        super().setUp()
+        self.entitlement = self._clinic_sell(self.package_physio8).clinic_entitlement_ids
+        self.desk = self.env(user=self.receptionist)
+
+    def _book(self, day, location):
+        return self._clinic_book(
+            at(day),
+            clinic_entitlement_id=self.entitlement.id,
+            clinic_location_id=location.id if location else False,
+        ).with_env(self.desk)
+
+    def _by_location(self):
+        """{location id: uses delivered} of the report, as the front desk reads it."""
+        return {
+            (group["location_id"] or [False])[0]: group["nbr"]
+            for group in self.desk["clinic.report.usage"].read_group(
+                [], ["nbr:sum"], ["location_id"], lazy=False
+            )
+        }
+
+    def test_use_follows_its_visit_location(self):
+        visit = self._book(3, self.location)
+        use = visit.clinic_usage_id
+        self.assertRecordValues(use, [{"state": "reserved", "location_id": self.location.id}])
+        # the front desk moves the booked visit, then the arrived one, then clears it
+        visit.write({"clinic_location_id": self.location_2.id})
+        self.assertEqual(visit.clinic_usage_id, use)
+        self.assertEqual(use.location_id, self.location_2)
+        attend(visit, "arrive")
+        self.assertRecordValues(use, [{"state": "consumed", "location_id": self.location_2.id}])
+        self.assertEqual(self._by_location(), {self.location_2.id: 1})
+        visit.write({"clinic_location_id": self.location.id})
+        self.assertEqual(use.location_id, self.location)
+        self.assertEqual(self._by_location(), {self.location.id: 1})
+        visit.write({"clinic_location_id": False})
+        self.assertFalse(use.location_id)
+        self.assertEqual(self._by_location(), {False: 1})
+        # what the database holds, not only the cache
+        self.env.flush_all()
+        self.env.cr.execute(
+            SQL("SELECT location_id FROM clinic_entitlement_usage WHERE id = %s", use.id)
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], None)
+
+    def test_use_location_is_not_set_by_clients(self):
+        use = self._book(3, self.location).clinic_usage_id
+        with self.assertRaises(AccessError):
+            use.write({"location_id": self.location_2.id})
+        with self.assertRaises(AccessError):
+            self.desk["clinic.entitlement.usage"].create(
+                {
+                    "entitlement_id": self.entitlement.id,
+                    "entitlement_line_id": self.entitlement.line_ids.id,
+                    "location_id": self.location_2.id,
+                }
+            )
+        self.env.invalidate_all()
+        self.assertEqual(use.location_id, self.location)
+        self.assertEqual(self.entitlement.line_ids.reserved, 1)
+
+    def test_upgrade_fills_the_location_in_sql(self):
+        """The upgrade that adds the column fills it from the appointments in one UPDATE
+        (Odoo's own for a stored related of one step); the ORM is left nothing to compute
+        use by use."""
+        Usage = self.env["clinic.entitlement.usage"]
+        first = self._book(3, self.location).clinic_usage_id
+        second = self._book(4, self.location_2).clinic_usage_id
+        nowhere = self._book(5, None).clinic_usage_id
+        by_hand = Usage.create(
+            {
+                "entitlement_id": self.entitlement.id,
+                "entitlement_line_id": self.entitlement.line_ids.id,
+            }
+        )
+        self.env.flush_all()
+        self.env.cr.execute(SQL("ALTER TABLE clinic_entitlement_usage DROP COLUMN location_id"))
+        self.env.invalidate_all()
+        # the model's part of `-u clinic_packages` (Registry.init_models): the table, then
+        # the queued SQL that fills new columns, stopped before the ORM's flush
+        registry = self.registry
+        registry._post_init_queue, registry._foreign_keys, registry._is_install = deque(), {}, False
+        try:
+            Usage._auto_init()
+            self.assertFalse(self.env.transaction.tocompute.get(Usage._fields["location_id"]))
+            while registry._post_init_queue:
+                registry._post_init_queue.popleft()()
+        finally:
+            del registry._post_init_queue, registry._foreign_keys, registry._is_install
+        self.env.cr.execute(
+            SQL(
+                "SELECT id, location_id FROM clinic_entitlement_usage WHERE id IN %s",
+                tuple((first | second | nowhere | by_hand).ids),
+            )
+        )
+        self.assertEqual(
+            dict(self.env.cr.fetchall()),
+            {
+                first.id: self.location.id,
+                second.id: self.location_2.id,
+                nowhere.id: None,
+                by_hand.id: None,
+            },
+        )
 
 
 class TestUnappliedCreditReport(ReportCase):

@@ -178,6 +178,7 @@ class TestFrontDeskCannotBypassActions(RightsCase):
             {"state": "released"},
             {"amount": 0.0},
             {"entitlement_line_id": other.line_ids.id},
+            {"location_id": self.location_2.id},
         ):
             with self.subTest(values=values):
                 self.refused(user, "clinic.entitlement.usage", "write", use.ids, values)

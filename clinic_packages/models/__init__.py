@@ -27,6 +27,7 @@ from . import (
     clinic_entitlement_opening,
     clinic_entitlement_transfer,
     clinic_entitlement_usage,
+    clinic_entitlement_usage_location,
     clinic_location,
     clinic_membership,
     clinic_package_line,

@@ -255,14 +255,15 @@ class CalendarEvent(models.Model):
         if outer:
             # occurrences of a series are created inside the base event's create: reserve
             # them all here, in date order, so the earliest visits get the uses left
-            series = (events | events.recurrence_id.calendar_event_ids).filtered(
-                "clinic_entitlement_id"
-            )
-            series.sorted(lambda e: (e.start, e.id))._clinic_sync_reservation(
+            recurrences = events.recurrence_id
+            visits = (events | recurrences.calendar_event_ids) if recurrences else events
+            series = visits.filtered("clinic_entitlement_id")
+            if len(series) > 1:
+                series = series.sorted(lambda e: (e.start, e.id))
+            series._clinic_sync_reservation(
                 soft=bool(series.recurrence_id),
                 picked={events[index].id: line for index, line in picked.items()},
             )
-            visits = events | events.recurrence_id.calendar_event_ids
             self.env["clinic.authorization"]._clinic_reserve_visits(visits)
             self.env["clinic.authorization"]._clinic_check_block(visits, batch=True)
         return events

@@ -354,7 +354,12 @@ class CalendarEvent(models.Model):
             cache.insert_missing(product, Product._fields["product_tmpl_id"], [template.id])
             for name, value in row["template"].items():
                 field = Template._fields[name]
-                cache.insert_missing(template, field, [field.convert_to_cache(value, template)])
+                value = field.convert_to_cache(value, template)
+                cache.insert_missing(template, field, [value])
+                # the product's own (inherited) field: read as such, not recomputed
+                inherited = Product._fields.get(name)
+                if inherited is not None and inherited.inherited:
+                    cache.insert_missing(product, inherited, [value])
 
 
 def is_id(value):

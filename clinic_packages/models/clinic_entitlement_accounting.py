@@ -363,7 +363,6 @@ class ClinicEntitlement(models.Model):
         if not self:
             return self.env["account.move"]
         company = self.company_id.ensure_one()
-        deferred, breakage, __ = company._clinic_accounting()
         money = self._clinic_deferred_money()
         shares = {
             e: money[e.id]["unearned"]
@@ -372,11 +371,20 @@ class ClinicEntitlement(models.Model):
         }
         if not shares:
             return self.env["account.move"]
-        total = company.currency_id.round(sum(shares.values()))
         today = fields.Date.context_today(self)
         ref = self.env._(
             "Expiry of %(count)s package(s) on %(date)s", count=len(shares), date=today
         )
+        return self._clinic_post_shared_breakage(company, shares, ref)
+
+    @api.model
+    def _clinic_post_shared_breakage(self, company, shares, ref):
+        """Post one breakage entry of `company` for `shares` {package: amount}: Dr unearned /
+        Cr breakage for their total, itemised per package in `clinic.entitlement.breakage`
+        (written before posting, which splits the item into the packages' movements)."""
+        deferred, breakage, __ = company._clinic_accounting()
+        total = company.currency_id.round(sum(shares.values()))
+        today = fields.Date.context_today(self)
         # the entry of no single package: its items carry neither package nor partner
         move = (
             self.env["account.move"]
@@ -453,23 +461,39 @@ class ClinicEntitlement(models.Model):
                 count=len(pairs),
                 date=today,
             )
-            line_vals = []
+            line_vals, analytic = [], {}
             for ending, period, value in pairs:
-                patient = ending.partner_id.id
+                patient = ending.partner_id
+                if patient not in analytic:
+                    # what Odoo would look up item by item: once per patient
+                    analytic[patient] = (
+                        self.env["account.analytic.distribution.model"]._get_distribution(
+                            {
+                                "product_id": False,
+                                "product_categ_id": False,
+                                "partner_id": patient.id,
+                                "partner_category_id": patient.category_id.ids,
+                                "account_prefix": deferred.code,
+                                "company_id": company.id,
+                            }
+                        )
+                        or False
+                    )
+                # the balance given: no debit/credit inverse computed item by item
                 line_vals += [
                     {
                         "account_id": deferred.id,
-                        "debit": value,
-                        "credit": 0.0,
-                        "partner_id": patient,
+                        "balance": value,
+                        "partner_id": patient.id,
+                        "analytic_distribution": analytic[patient],
                         "clinic_entitlement_id": ending.id,
                         "name": self.env._("Rolled over to %(period)s", period=period.name),
                     },
                     {
                         "account_id": deferred.id,
-                        "debit": 0.0,
-                        "credit": value,
-                        "partner_id": patient,
+                        "balance": -value,
+                        "partner_id": patient.id,
+                        "analytic_distribution": analytic[patient],
                         "clinic_entitlement_id": period.id,
                         "name": self.env._("Rolled over from %(period)s", period=ending.name),
                     },

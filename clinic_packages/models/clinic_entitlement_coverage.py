@@ -1,51 +1,124 @@
 """Whether a package can pay for a visit, and which one.
 
-A package answers for itself: `_clinic_find_for_visit` picks the patient's usable package
-(active, not expired on the visit date, uses left, valid with the practitioner and the
-location; the soonest-expiring first) and `_clinic_check_covers` says which limit one breaks
-and what to do. `calendar.event` asks them and keeps the answer; the portal, imports and RPC
-go through the same methods.
+A package answers for itself. `_clinic_pick_sql` is the one statement of which packages can
+pay for a visit and in which order (the patient's own or shared with them, active, not
+expired on the visit date, a use left, valid with the practitioner and the location; own
+before shared, the soonest-expiring first): booking (`calendar.event._clinic_lookup_booking`),
+`_clinic_find_for_visit` and the visit's package field all decode its answer.
+`_clinic_check_covers` says which limit one package breaks and what to do. `calendar.event`
+asks them and keeps the answer; the portal, imports and RPC go through the same methods.
 """
 
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount
+
+# the columns `_clinic_pick_sql` reads
+PICK_PACKAGE_FIELDS = (
+    "partner_id",
+    "shared_partner_ids",
+    "state",
+    "date_expiry",
+    "practitioner_ids",
+    "location_ids",
+    "company_id",
+    "cap_per_week",
+    "cap_per_month",
+)
+PICK_LINE_FIELDS = ("entitlement_id", "service_product_id", "unlimited", "remaining", "company_id")
 
 
 class ClinicEntitlement(models.Model):
     _inherit = "clinic.entitlement"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
-    def _clinic_usable_domain(self, visit):
-        """Packages that can pay for `visit`: the patient's, active, not expired on the visit
-        date, uses left for the service, valid with the practitioner and location."""
-        visit_date = visit._clinic_visit_date()
+    def _clinic_pick_sql(self, visit, limit=1, skip=()):
+        """The one statement of which packages can pay for `visit`, and in which order: the
+        patient's own or shared with them, active, not expired on the visit date, a use left
+        for the service (or unlimited), valid with the practitioner and the location; the
+        patient's own before shared ones, then the soonest-expiring first. It brings what
+        booking reads of them (company, caps, their line of the service). Record rules of the
+        packages and of their lines apply. `skip`: ids passed over (capped out for the
+        visit). Booking (`calendar.event._clinic_lookup_booking`), `_clinic_pick` and the
+        visit's package field (`_clinic_usable_for_visit`) all read this answer."""
+        Line = self.env["clinic.entitlement.line"]
         patient = visit.clinic_patient_id.id
-        return [
-            "|",
-            ("partner_id", "=", patient),
-            ("shared_partner_ids", "in", patient),
-            ("state", "=", "active"),
-            (
-                "line_ids",
-                "any",
-                [
-                    ("service_product_id", "=", visit.clinic_service_id.id),
-                    "|",
-                    ("unlimited", "=", True),
-                    ("remaining", ">", 0),
-                ],
+        service = visit.clinic_service_id.id
+        # what is pending on the columns read goes to the database first (as a search would)
+        self.flush_model(PICK_PACKAGE_FIELDS)
+        Line.flush_model(PICK_LINE_FIELDS)
+        query = self._search([], limit=limit)
+        table = SQL.identifier(query.table)
+        lines = Line._search([])
+        line_table = SQL.identifier(lines.table)
+        lines.add_where(
+            SQL(
+                "%(line)s.entitlement_id = %(package)s.id AND %(line)s.service_product_id = "
+                "%(service)s AND (%(line)s.unlimited OR %(line)s.remaining > 0)",
+                line=line_table,
+                package=table,
+                service=service,
+            )
+        )
+        query.add_where(
+            SQL(
+                """
+                (%(package)s.partner_id = %(patient)s OR EXISTS (
+                    SELECT FROM clinic_entitlement_shared_partner_rel AS shared
+                     WHERE shared.entitlement_id = %(package)s.id
+                       AND shared.partner_id = %(patient)s))
+                AND %(package)s.state = 'active'
+                AND (%(package)s.date_expiry IS NULL OR %(package)s.date_expiry >= %(day)s::date)
+                AND (NOT EXISTS (
+                        SELECT FROM clinic_entitlement_practitioner_rel AS practitioner
+                         WHERE practitioner.entitlement_id = %(package)s.id)
+                     OR EXISTS (
+                        SELECT FROM clinic_entitlement_practitioner_rel AS practitioner
+                         WHERE practitioner.entitlement_id = %(package)s.id
+                           AND practitioner.user_id = %(user)s))
+                AND (NOT EXISTS (
+                        SELECT FROM clinic_entitlement_location_rel AS location
+                         WHERE location.entitlement_id = %(package)s.id)
+                     OR EXISTS (
+                        SELECT FROM clinic_entitlement_location_rel AS location
+                         WHERE location.entitlement_id = %(package)s.id
+                           AND location.location_id = %(location)s))
+                AND EXISTS (%(lines)s)
+                """,
+                package=table,
+                patient=patient,
+                day=fields.Date.to_string(visit._clinic_visit_date()),
+                user=visit.user_id.id or None,
+                location=visit.clinic_location_id.id or None,
+                lines=lines.select(),
+            )
+        )
+        if skip:
+            query.add_where(SQL("%s.id NOT IN %s", table, tuple(skip)))
+        query.order = SQL(
+            "%(package)s.partner_id != %(patient)s, %(package)s.date_expiry ASC NULLS LAST, "
+            "%(package)s.id",
+            package=table,
+            patient=patient,
+        )
+        return query.select(
+            SQL("%s.id", table),
+            SQL("%s.company_id", table),
+            SQL("%s.cap_per_week", table),
+            SQL("%s.cap_per_month", table),
+            SQL(
+                "(SELECT line.id FROM clinic_entitlement_line AS line "
+                "WHERE line.entitlement_id = %s.id AND line.service_product_id = %s) AS line_id",
+                table,
+                service,
             ),
-            "|",
-            ("date_expiry", "=", False),
-            ("date_expiry", ">=", visit_date),
-            "|",
-            ("practitioner_ids", "=", False),
-            ("practitioner_ids", "in", visit.user_id.ids),
-            "|",
-            ("location_ids", "=", False),
-            ("location_ids", "in", visit.clinic_location_id.ids),
-        ]
+        )
+
+    @api.model
+    def _clinic_pick_rows(self, visit, limit=1, skip=()):
+        """The rows of `_clinic_pick_sql` (as JSON objects, in order)."""
+        sql = self._clinic_pick_sql(visit, limit=limit, skip=skip)
+        return self.env.execute_query(SQL("SELECT json_agg(q) FROM (%s) AS q", sql))[0][0] or []
 
     @api.model
     def _clinic_find_for_visit(self, visit):
@@ -53,51 +126,25 @@ class ClinicEntitlement(models.Model):
         return self._clinic_pick(visit)[0]
 
     @api.model
-    def _clinic_pick_sql(self, visit):
-        """The query of `_clinic_pick`: the patient's usable package for `visit`, own
-        before shared, the soonest-expiring first, with what booking reads of it (company,
-        caps, its line of the service). Record rules apply."""
-        query = self._search(self._clinic_usable_domain(visit), limit=1)
-        table = query.table
-        query.order = SQL(
-            "%s != %s, %s ASC NULLS LAST, %s",
-            SQL.identifier(table, "partner_id"),
-            visit.clinic_patient_id.id,
-            SQL.identifier(table, "date_expiry"),
-            SQL.identifier(table, "id"),
-        )
-        return query.select(
-            SQL.identifier(table, "id"),
-            SQL.identifier(table, "company_id"),
-            SQL.identifier(table, "cap_per_week"),
-            SQL.identifier(table, "cap_per_month"),
-            SQL(
-                "(SELECT line.id FROM clinic_entitlement_line AS line "
-                "WHERE line.entitlement_id = %s AND line.service_product_id = %s) AS line_id",
-                SQL.identifier(table, "id"),
-                visit.clinic_service_id.id,
-            ),
-        )
-
-    @api.model
     def _clinic_pick(self, visit, rows=None):
-        """(package, its line of the visit's service) that pays for `visit`: the patient's
-        own usable package first (`_clinic_usable_domain`), then one shared with them by a
-        family member; the soonest-expiring first. One query, whatever the patient's
-        history; it also brings what booking reads of them (company, caps, the line).
-        `rows`: the result of `_clinic_pick_sql` when the visit read it already (with the
-        rest of its booking, `calendar.event._clinic_lookup_booking`)."""
+        """(package, its line of the visit's service) that pays for `visit`: the first row
+        of `_clinic_pick_sql` (one query, whatever the patient's history), with what booking
+        reads of it put in the cache. `rows`: that answer when the visit read it already
+        (with the rest of its booking, `calendar.event._clinic_lookup_booking`)."""
         visit.ensure_one()
         Line = self.env["clinic.entitlement.line"]
         if not (visit.clinic_patient_id and visit.clinic_service_id):
             return self.browse(), Line
         if rows is None:
-            rows = self.env.execute_query(
-                SQL("SELECT json_agg(q) FROM (%s) AS q", self._clinic_pick_sql(visit))
-            )[0][0]
+            rows = self._clinic_pick_rows(visit)
         if not rows:
             return self.browse(), Line
-        row = rows[0]
+        return self._clinic_pick_decode(visit, rows[0])
+
+    @api.model
+    def _clinic_pick_decode(self, visit, row):
+        """(package, line) of one row of `_clinic_pick_sql`, what it read put in the cache."""
+        Line = self.env["clinic.entitlement.line"]
         package, line = self.browse(row["id"]), Line.browse(row["line_id"])
         cache = self.env.cache
         for name in ("company_id", "cap_per_week", "cap_per_month"):
@@ -108,18 +155,16 @@ class ClinicEntitlement(models.Model):
 
     @api.model
     def _clinic_usable_for_visit(self, visit, limit=20):
-        """All the patient's packages that can pay for `visit`, the soonest-expiring first:
-        what the visit's package field offers."""
+        """All the packages that can pay for `visit`, in the order booking picks them
+        (`_clinic_pick_sql`): what the visit's package field offers."""
         visit.ensure_one()
         if not (visit.clinic_patient_id and visit.clinic_service_id):
             return self.browse()
-        packages = self.search(
-            self._clinic_usable_domain(visit),
-            limit=limit,
-            order="date_expiry asc nulls last, id asc",
-        )
-        # the patient's own first, then those shared with them
-        return packages.sorted(lambda p: p.partner_id != visit.clinic_patient_id)
+        rows = self._clinic_pick_rows(visit, limit=limit)
+        packages = self.browse()
+        for row in rows:
+            packages |= self._clinic_pick_decode(visit, row)[0]
+        return packages
 
     @api.model
     def _clinic_of_patient(self, visit, limit=10):

@@ -41,25 +41,16 @@ class ClinicEntitlement(models.Model):
     _inherit = "clinic.entitlement"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
-    def _clinic_usable_domain(self, visit):
-        domain = super()._clinic_usable_domain(visit)
-        skipped = self.env.context.get("clinic_cap_skip_ids")
-        if skipped:
-            # packages already found capped out for this visit (see `_clinic_find_for_visit`)
-            domain = [*domain, ("id", "not in", list(skipped))]
-        return domain
-
-    @api.model
     def _clinic_pick(self, visit, rows=None):
         """Pass over packages whose week or month is full at the visit's date: the next
-        usable one (or none) is chosen instead. No extra query for packages without caps."""
+        usable one (or none) is chosen instead, by the same statement (`_clinic_pick_sql`)
+        without the ones passed over. No extra query for packages without caps."""
         package, line = super()._clinic_pick(visit, rows=rows)
         skipped = []
         while package and package._clinic_cap_error(visit):
             skipped.append(package.id)
-            package, line = super(
-                ClinicEntitlement, self.with_context(clinic_cap_skip_ids=tuple(skipped))
-            )._clinic_pick(visit)
+            rows = self._clinic_pick_rows(visit, skip=skipped)
+            package, line = super()._clinic_pick(visit, rows=rows)
         return package.with_env(self.env), line.with_env(self.env)
 
     def _clinic_check_caps(self, visit):

@@ -158,9 +158,46 @@ class ClinicEntitlement(models.Model):
 
     def _clinic_close_period(self):
         """The renewal job closes these ending periods: expired, what they still hold to
-        breakage (unlimited periods: to revenue)."""
+        breakage (unlimited periods: to revenue). A period that never became usable (its
+        company waits for payments, and its invoice is still open) gave nothing and gave up
+        nothing: it closes holding its invoice's value, which goes to zero if the invoice is
+        credited, and to breakage if it is paid after all (`_clinic_break_paid_late`)."""
         closing = self.filtered(lambda e: e.state in ("draft", "active", "paused", "exhausted"))
-        closing._clinic_expire()
+        waiting = closing.filtered(lambda e: e.state == "draft")
+        waiting.with_context(mail_notrack=True).write({"state": "expired"})
+        waiting._clinic_break_rolled_in()
+        (closing - waiting)._clinic_expire()
+
+    def _clinic_break_rolled_in(self):
+        """These periods closed without ever becoming usable: the uses they received from
+        the previous (paid) period roll only once, so their value is breakage now, in one
+        entry per company itemised per period like the expiry job's. What their own invoice
+        billed stays unearned (`_clinic_close_period`)."""
+        money = self._clinic_deferred_money()
+        today = fields.Date.context_today(self)
+        for company in self.company_id:
+            shares = {}
+            for period in self.filtered(lambda e, c=company: e.company_id == c):
+                amount = company.currency_id.round(
+                    min(period.rolled_value, money[period.id]["unearned"])
+                )
+                if company.currency_id.compare_amounts(amount, 0) > 0:
+                    shares[period] = amount
+            if not shares:
+                continue
+            ref = self.env._(
+                "Uses rolled over into %(count)s membership period(s) never started, on %(date)s",
+                count=len(shares),
+                date=today,
+            )
+            self._clinic_post_shared_breakage(company, shares, ref)
+
+    def _clinic_break_paid_late(self):
+        """The renewal invoice of these closed periods was paid after their end: the value
+        they still hold (never usable, see `_clinic_close_period`) is breakage now."""
+        ended = self.filtered(lambda e: e.membership_id and e.state == "expired")
+        for company in ended.company_id:
+            ended.filtered(lambda e, c=company: e.company_id == c)._clinic_post_grouped_breakage()
 
     def action_cancel(self):
         res = super().action_cancel()
@@ -168,5 +205,5 @@ class ClinicEntitlement(models.Model):
         memberships = self.sudo().membership_id.filtered(
             lambda m: m.state == "active" and m.current_period_id.state == "cancelled"
         )
-        memberships.write({"state": "cancelled", "date_next": False})
+        memberships._clinic_stop()
         return res

@@ -155,12 +155,46 @@ class ClinicMembership(models.Model):
         )
         return vals
 
-    def _prepare_renewal_invoice_line_vals(self, period):
+    def _clinic_line_analytic(self, account, cache):
+        """The analytic distribution Odoo would give this membership's invoice line on
+        `account` (the company's distribution models for its product and patient), looked
+        up once per product, patient and account in `cache`: given with the line, Odoo
+        does not look it up again line by line."""
+        self.ensure_one()
+        product = self.product_id
+        partner = self.partner_id.commercial_partner_id
+        key = (product, partner, account, self.company_id)
+        if key not in cache:
+            cache[key] = (
+                self.env["account.analytic.distribution.model"]._get_distribution(
+                    {
+                        "product_id": product.id,
+                        "product_categ_id": product.categ_id.id,
+                        "partner_id": partner.id,
+                        "partner_category_id": partner.category_id.ids,
+                        "account_prefix": account.code,
+                        "company_id": self.company_id.id,
+                    }
+                )
+                or False
+            )
+        return cache[key]
+
+    def _prepare_renewal_invoice_line_vals(self, period, analytic_cache=None):
         """The invoice line of `period`: the membership's price, on the unearned revenue
-        account like a package invoiced at sale, tagged with the period's package."""
+        account like a package invoiced at sale, tagged with the period's package. Every
+        value Odoo would compute for a product line is given (its type, unit, partner,
+        analytic distribution), so that creating a batch's invoices computes none of them
+        line by line."""
         self.ensure_one()
         deferred = self.company_id._clinic_accounting()[0]
+        analytic_cache = {} if analytic_cache is None else analytic_cache
         return {
+            "display_type": "product",
+            "partner_id": self.partner_id.commercial_partner_id.id,
+            "product_uom_id": self.product_id.uom_id.id,
+            "discount": 0.0,
+            "analytic_distribution": self._clinic_line_analytic(deferred, analytic_cache),
             "product_id": self.product_id.id,
             "name": self.env._(
                 "%(product)s (%(membership)s): %(start)s to %(end)s",
@@ -176,7 +210,7 @@ class ClinicMembership(models.Model):
             "clinic_entitlement_id": period.id,
         }
 
-    def _prepare_renewal_invoice_vals(self, periods):
+    def _prepare_renewal_invoice_vals(self, periods, analytic_cache=None):
         """The customer invoice of the new `periods` of these memberships (one patient's,
         renewing the same day, in the same order): one line per period. An invoice of one
         period is tagged with its package, like a package invoice; one of several periods
@@ -207,7 +241,9 @@ class ClinicMembership(models.Model):
             "clinic_entitlement_id": periods.id if len(periods) == 1 else False,
             "clinic_move_kind": "membership",
             "invoice_line_ids": [
-                fields.Command.create(membership._prepare_renewal_invoice_line_vals(period))
+                fields.Command.create(
+                    membership._prepare_renewal_invoice_line_vals(period, analytic_cache)
+                )
                 for membership, period in zip(self, periods, strict=True)
             ],
         }
@@ -222,9 +258,10 @@ class ClinicMembership(models.Model):
             key = (membership.partner_id, period.date_start)
             memberships, group_periods = groups.get(key, (self.browse(), periods.browse()))
             groups[key] = (memberships | membership, group_periods | period)
+        analytic_cache = {}
         return self.env["account.move"].create(
             [
-                memberships._prepare_renewal_invoice_vals(group_periods)
+                memberships._prepare_renewal_invoice_vals(group_periods, analytic_cache)
                 for memberships, group_periods in groups.values()
             ]
         )
@@ -303,12 +340,22 @@ class ClinicMembership(models.Model):
     # ACTIONS
     # -------------------------------------------------------------------------
 
+    def _clinic_stop(self):
+        """Cancelled (through the membership, its current period or its order): no more
+        renewals, and the day it happened. Runs trusted: callers check their user."""
+        self.write(
+            {
+                "state": "cancelled",
+                "date_next": False,
+                "date_cancelled": fields.Date.context_today(self),
+            }
+        )
+
     def action_cancel(self):
         """Stop renewing: no next period, no next invoice. The current period runs to its
         end (then its unused uses go to breakage, as a package's at expiry)."""
         self._clinic_check_group(GROUP_USER, self.env._("cancel a membership"))
         self.check_access("write")
-        today = fields.Date.context_today(self)
         for membership in self:
             if not membership.can_cancel:
                 raise UserError(
@@ -318,7 +365,7 @@ class ClinicMembership(models.Model):
                     )
                 )
         for membership in self._clinic_trusted():
-            membership.write({"state": "cancelled", "date_next": False, "date_cancelled": today})
+            membership._clinic_stop()
             end = membership.current_period_id.date_expiry
             membership.message_post(
                 body=self.env._(

@@ -24,9 +24,10 @@ class ClinicReportUsage(models.Model):
             "amount",
             "partner_id",
             "company_id",
+            "location_id",
         ],
         "clinic.entitlement": ["product_id", "billing_mode"],
-        "calendar.event": ["clinic_location_id", "clinic_authorization_id"],
+        "calendar.event": ["clinic_authorization_id"],
     }
 
     usage_id = fields.Many2one("clinic.entitlement.usage", string="Package Use", readonly=True)
@@ -52,8 +53,11 @@ class ClinicReportUsage(models.Model):
 
     def init(self):
         """Indexes for what the report reads: the uses delivered newest first (the list), and
-        what the groupings need of them and of their appointments (location), read from the
-        indexes alone rather than from the wide tables."""
+        what the groupings (month, location, practitioner, company) need of them, read from
+        the index alone rather than from the wide table: PostgreSQL drops the joins whose
+        columns a grouping does not read, but still reads their keys (`event_id`,
+        `entitlement_id`), hence their place in the index. The appointment is not joined
+        for the location any more (the use keeps it): the indexes that served that join go."""
         cr = self.env.cr
         create_index(
             cr,
@@ -62,21 +66,20 @@ class ClinicReportUsage(models.Model):
             ["date DESC", "id DESC"],
             where="state = 'consumed'",
         )
-        if not index_exists(cr, "clinic_entitlement_usage_consumed_event_index"):
+        if not index_exists(cr, "clinic_entitlement_usage_consumed_report_index"):
             cr.execute(
                 SQL(
-                    "CREATE INDEX clinic_entitlement_usage_consumed_event_index "
-                    "ON clinic_entitlement_usage (event_id) "
-                    "INCLUDE (date, user_id, amount, company_id) WHERE state = 'consumed'"
+                    "CREATE INDEX clinic_entitlement_usage_consumed_report_index "
+                    "ON clinic_entitlement_usage (date, location_id) "
+                    "INCLUDE (user_id, company_id, amount, event_id, entitlement_id) "
+                    "WHERE state = 'consumed'"
                 )
             )
-        if not index_exists(cr, "calendar_event_clinic_location_index"):
-            cr.execute(
-                SQL(
-                    "CREATE INDEX calendar_event_clinic_location_index "
-                    "ON calendar_event (id) INCLUDE (clinic_location_id)"
-                )
-            )
+        for name in (
+            "clinic_entitlement_usage_consumed_event_index",
+            "calendar_event_clinic_location_index",
+        ):
+            cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(name)))
 
     @api.model
     def _selection_reason(self):
@@ -87,8 +90,9 @@ class ClinicReportUsage(models.Model):
         return self.env["clinic.entitlement"]._fields["billing_mode"].selection
 
     def _select(self):
-        """The columns: the use (`u`), its package (`e`), its company's currency (`c`) and the
-        location and authorization of its appointment (`ev`)."""
+        """The columns: the use (`u`, with its location), its package (`e`), its company's
+        currency (`c`) and the authorization of its appointment (`ev`). A grouping that reads
+        none of the joined columns reads the uses alone: PostgreSQL drops the unused joins."""
         return SQL(
             """
             u.id AS id,
@@ -96,7 +100,7 @@ class ClinicReportUsage(models.Model):
             u.date AS date,
             u.user_id AS user_id,
             u.service_product_id AS service_product_id,
-            ev.clinic_location_id AS location_id,
+            u.location_id AS location_id,
             u.event_id AS event_id,
             ev.clinic_authorization_id AS authorization_id,
             u.entitlement_id AS entitlement_id,
