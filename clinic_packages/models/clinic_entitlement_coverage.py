@@ -69,27 +69,19 @@ class ClinicEntitlement(models.Model):
                        AND shared.partner_id = %(patient)s))
                 AND %(package)s.state = 'active'
                 AND (%(package)s.date_expiry IS NULL OR %(package)s.date_expiry >= %(day)s::date)
-                AND (NOT EXISTS (
-                        SELECT FROM clinic_entitlement_practitioner_rel AS practitioner
-                         WHERE practitioner.entitlement_id = %(package)s.id)
-                     OR EXISTS (
-                        SELECT FROM clinic_entitlement_practitioner_rel AS practitioner
-                         WHERE practitioner.entitlement_id = %(package)s.id
-                           AND practitioner.user_id = %(user)s))
-                AND (NOT EXISTS (
-                        SELECT FROM clinic_entitlement_location_rel AS location
-                         WHERE location.entitlement_id = %(package)s.id)
-                     OR EXISTS (
-                        SELECT FROM clinic_entitlement_location_rel AS location
-                         WHERE location.entitlement_id = %(package)s.id
-                           AND location.location_id = %(location)s))
+                AND %(practitioner)s
+                AND %(location)s
                 AND EXISTS (%(lines)s)
                 """,
                 package=table,
                 patient=patient,
                 day=fields.Date.to_string(visit._clinic_visit_date()),
-                user=visit.user_id.id or None,
-                location=visit.clinic_location_id.id or None,
+                practitioner=self._clinic_valid_with_sql(
+                    table, "practitioner_ids", visit.user_id.id
+                ),
+                location=self._clinic_valid_with_sql(
+                    table, "location_ids", visit.clinic_location_id.id
+                ),
                 lines=lines.select(),
             )
         )
@@ -112,6 +104,25 @@ class ClinicEntitlement(models.Model):
                 table,
                 service,
             ),
+        )
+
+    @api.model
+    def _clinic_valid_with_sql(self, table, name, value):
+        """The package `table` is valid with `value` through its many2many `name` (its
+        practitioners, its locations): the list is empty (valid with all), or holds it."""
+        field = self._fields[name]
+        relation = SQL.identifier(field.relation)
+        own = SQL.identifier(field.column1)
+        other = SQL.identifier(field.column2)
+        return SQL(
+            "(NOT EXISTS (SELECT FROM %(relation)s AS rel WHERE rel.%(own)s = %(package)s.id) "
+            "OR EXISTS (SELECT FROM %(relation)s AS rel WHERE rel.%(own)s = %(package)s.id "
+            "AND rel.%(other)s = %(value)s))",
+            relation=relation,
+            own=own,
+            other=other,
+            package=table,
+            value=value or None,
         )
 
     @api.model
