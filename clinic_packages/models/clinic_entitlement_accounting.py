@@ -440,6 +440,31 @@ class ClinicEntitlement(models.Model):
             )
 
     # memberships --------------------------------------------------------------
+    @api.model
+    def _clinic_analytic_distribution(self, company, account, partner, product=None, cache=None):
+        """The analytic distribution Odoo would give a journal item of `company` on `account`
+        for `partner` (and `product`): its distribution models' answer, looked up once per
+        (company, account, partner, product) in `cache`. Given with the items of a batch,
+        Odoo does not look it up again item by item."""
+        product = product or self.env["product.product"]
+        cache = {} if cache is None else cache
+        key = (company, account, partner, product)
+        if key not in cache:
+            cache[key] = (
+                self.env["account.analytic.distribution.model"]._get_distribution(
+                    {
+                        "product_id": product.id,
+                        "product_categ_id": product.categ_id.id,
+                        "partner_id": partner.id,
+                        "partner_category_id": partner.category_id.ids,
+                        "account_prefix": account.code,
+                        "company_id": company.id,
+                    }
+                )
+                or False
+            )
+        return cache[key]
+
     def _clinic_post_grouped_rollover(self, targets):
         """Move the value of the uses these ending membership periods roll over to their next
         periods, in one entry per company: `targets` {ending period: (next period, value)}.
@@ -464,28 +489,16 @@ class ClinicEntitlement(models.Model):
             line_vals, analytic = [], {}
             for ending, period, value in pairs:
                 patient = ending.partner_id
-                if patient not in analytic:
-                    # what Odoo would look up item by item: once per patient
-                    analytic[patient] = (
-                        self.env["account.analytic.distribution.model"]._get_distribution(
-                            {
-                                "product_id": False,
-                                "product_categ_id": False,
-                                "partner_id": patient.id,
-                                "partner_category_id": patient.category_id.ids,
-                                "account_prefix": deferred.code,
-                                "company_id": company.id,
-                            }
-                        )
-                        or False
-                    )
+                distribution = self._clinic_analytic_distribution(
+                    company, deferred, patient, cache=analytic
+                )
                 # the balance given: no debit/credit inverse computed item by item
                 line_vals += [
                     {
                         "account_id": deferred.id,
                         "balance": value,
                         "partner_id": patient.id,
-                        "analytic_distribution": analytic[patient],
+                        "analytic_distribution": distribution,
                         "clinic_entitlement_id": ending.id,
                         "name": self.env._("Rolled over to %(period)s", period=period.name),
                     },
@@ -493,7 +506,7 @@ class ClinicEntitlement(models.Model):
                         "account_id": deferred.id,
                         "balance": -value,
                         "partner_id": patient.id,
-                        "analytic_distribution": analytic[patient],
+                        "analytic_distribution": distribution,
                         "clinic_entitlement_id": period.id,
                         "name": self.env._("Rolled over from %(period)s", period=ending.name),
                     },

@@ -155,31 +155,6 @@ class ClinicMembership(models.Model):
         )
         return vals
 
-    def _clinic_line_analytic(self, account, cache):
-        """The analytic distribution Odoo would give this membership's invoice line on
-        `account` (the company's distribution models for its product and patient), looked
-        up once per product, patient and account in `cache`: given with the line, Odoo
-        does not look it up again line by line."""
-        self.ensure_one()
-        product = self.product_id
-        partner = self.partner_id.commercial_partner_id
-        key = (product, partner, account, self.company_id)
-        if key not in cache:
-            cache[key] = (
-                self.env["account.analytic.distribution.model"]._get_distribution(
-                    {
-                        "product_id": product.id,
-                        "product_categ_id": product.categ_id.id,
-                        "partner_id": partner.id,
-                        "partner_category_id": partner.category_id.ids,
-                        "account_prefix": account.code,
-                        "company_id": self.company_id.id,
-                    }
-                )
-                or False
-            )
-        return cache[key]
-
     def _prepare_renewal_invoice_line_vals(self, period, analytic_cache=None):
         """The invoice line of `period`: the membership's price, on the unearned revenue
         account like a package invoiced at sale, tagged with the period's package. Every
@@ -188,13 +163,18 @@ class ClinicMembership(models.Model):
         line by line."""
         self.ensure_one()
         deferred = self.company_id._clinic_accounting()[0]
-        analytic_cache = {} if analytic_cache is None else analytic_cache
         return {
             "display_type": "product",
             "partner_id": self.partner_id.commercial_partner_id.id,
             "product_uom_id": self.product_id.uom_id.id,
             "discount": 0.0,
-            "analytic_distribution": self._clinic_line_analytic(deferred, analytic_cache),
+            "analytic_distribution": self.env["clinic.entitlement"]._clinic_analytic_distribution(
+                self.company_id,
+                deferred,
+                self.partner_id.commercial_partner_id,
+                self.product_id,
+                cache=analytic_cache,
+            ),
             "product_id": self.product_id.id,
             "name": self.env._(
                 "%(product)s (%(membership)s): %(start)s to %(end)s",
