@@ -825,5 +825,5 @@ class TestAuthorizationQueries(AuthorizationCase):
 
 # queries to book a visit with package redemption and an authorization (3 kinds of frequency
 # window to check), the patient and practitioner invited, own then shared packages looked
-# at, whatever the history: measured 42 (a stock meeting with the same two attendees: 34)
-AUTHORIZATION_BOOKING_QUERIES = 42
+# at, whatever the history: measured 39 (a stock meeting with the same two attendees: 34)
+AUTHORIZATION_BOOKING_QUERIES = 39

@@ -13,4 +13,6 @@ class CalendarAttendee(models.Model):
                 self.env.ref("calendar.calendar_template_meeting_invitation", False),
                 force_send=False,
             )
-        return super(CalendarAttendee, self - clinic)._send_invitation_emails()
+        others = self - clinic
+        # Odoo's sending looks its template up even for no attendee: one query saved per visit
+        return super(CalendarAttendee, others)._send_invitation_emails() if others else None

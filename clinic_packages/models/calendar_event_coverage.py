@@ -4,14 +4,17 @@
 the visit picks them when booked, keeps the chosen ones, says in red what does not apply
 (`clinic_warning`) and explains every party considered (`clinic_coverage_trace`)."""
 
+import logging
 from datetime import datetime
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount
 
 from .calendar_event import AUTHORIZATION_FIELDS, defer_sync, is_sync_deferred
-from .clinic_guard import existence_probe
+from .clinic_guard import existence_probe, flushing
+
+_logger = logging.getLogger(__name__)
 
 # what decides who pays for a visit
 VISIT_COVERAGE_FIELDS = (
@@ -25,6 +28,15 @@ VISIT_COVERAGE_FIELDS = (
     "clinic_authorization_id",
     "clinic_units",
 )
+# placeholders of the booking look-up statement built once per user (`_clinic_lookup_statement`):
+# ids no record has, replaced by the visit's own when it runs
+LOOKUP_SLOTS = {
+    "patient": 2_000_000_011,
+    "service": 2_000_000_013,
+    "practitioner": 2_000_000_017,
+    "location": 2_000_000_019,
+}
+LOOKUP_SLOT_START = datetime(1901, 2, 3, 12, 0)
 # what the coverage of a visit being booked looks at
 PROBE_FIELDS = (
     "clinic_patient_id",
@@ -266,8 +278,6 @@ class CalendarEvent(models.Model):
         looked up the usual way. {index in vals_list: {"packages": rows, "authorizations":
         rows}} (a part absent: the usual way)."""
         found = {}
-        Package = self.env["clinic.entitlement"]
-        Authorization = self.env["clinic.authorization"]
         for index, vals in enumerate(vals_list):
             if not (
                 all(is_id(vals.get(name)) for name in ("clinic_patient_id", "clinic_service_id"))
@@ -281,37 +291,105 @@ class CalendarEvent(models.Model):
             try:
                 # values not checked yet: a bad one leaves the visit to the usual checks
                 fields.Datetime.to_datetime(vals["start"])
-                probe = self._clinic_probe(vals)
-                probe._clinic_visit_date()
+                day = self._clinic_probe(vals)._clinic_visit_date()
             except (TypeError, ValueError):
                 continue
-            parts = {}
+            parts = []
             if self.env["product.product"].has_access("read"):
-                parts["service"] = self._clinic_service_sql(vals["clinic_service_id"])
+                parts.append("service")
             if "clinic_entitlement_id" not in vals and "user_id" in vals:
-                parts["packages"] = Package._clinic_pick_sql(probe)
+                parts.append("packages")
             if "clinic_authorization_id" not in vals:
-                parts["authorizations"] = Authorization._clinic_candidates_sql(
-                    Authorization._clinic_candidates_domain(probe)
-                )
+                parts.append("authorizations")
             if not parts:
                 continue
-            row = self.env.execute_query(
-                SQL(
-                    "SELECT %s",
-                    SQL(", ").join(
-                        SQL("(SELECT json_agg(q%s) FROM (%s) AS q)", SQL(order), sql)
-                        for order, sql in (
-                            ("" if name != "authorizations" else " ORDER BY q.seq", sql)
-                            for name, sql in parts.items()
-                        )
-                    ),
-                )
-            )[0]
+            located = bool(vals.get("clinic_location_id"))
+            statement, slots = self._clinic_lookup_statement(tuple(parts), located)
+            if statement is None:
+                continue
+            values = {
+                slots["patient"]: vals["clinic_patient_id"],
+                slots["service"]: vals["clinic_service_id"],
+                slots["practitioner"]: vals.get("user_id"),
+                slots["location"]: vals.get("clinic_location_id") or None,
+                slots["day"]: day,
+                slots["day_text"]: fields.Date.to_string(day),
+            }
+            self.env.flush_query(statement)
+            self.env.cr.execute(statement.code, [fill_slots(p, values) for p in statement.params])
+            row = self.env.cr.fetchone()
             answer = dict(zip(parts, (rows or [] for rows in row), strict=True))
             self._clinic_cache_service(answer.pop("service", []))
             found[index] = answer
         return found
+
+    @api.model
+    @tools.ormcache(
+        "self.env.uid",
+        "self.env.su",
+        "tuple(self.env.companies.ids)",
+        "self.env.company.id",
+        "parts",
+        "located",
+    )
+    def _clinic_lookup_statement(self, parts, located):
+        """The look-up statement of a booking (`parts`: which of "service", "packages" and
+        "authorizations" it reads; `located`: whether the visit has a location), built once
+        per user, companies and shape, as Odoo caches the record rules it applies (this
+        cache is cleared with theirs: rules, groups and companies changed). It is built for
+        a visit of placeholder values (`LOOKUP_SLOTS`), which `fill_slots` replaces with
+        the visit's own. Returns (statement, {slot name: placeholder value}), or (None,
+        None) when the statement does not take them all as parameters."""
+        slots = dict(LOOKUP_SLOTS)
+        probe = self.new(
+            {
+                "clinic_patient_id": slots["patient"],
+                "clinic_service_id": slots["service"],
+                "user_id": slots["practitioner"],
+                "clinic_location_id": slots["location"] if located else False,
+                "start": LOOKUP_SLOT_START,
+                "stop": LOOKUP_SLOT_START,
+            }
+        )
+        day = probe._clinic_visit_date()
+        slots.update(day=day, day_text=fields.Date.to_string(day))
+        if not located:
+            slots["location"] = None
+        sql = {}
+        if "service" in parts:
+            sql["service"] = self._clinic_service_sql(slots["service"])
+        if "packages" in parts:
+            sql["packages"] = self.env["clinic.entitlement"]._clinic_pick_sql(probe)
+        if "authorizations" in parts:
+            Authorization = self.env["clinic.authorization"]
+            sql["authorizations"] = Authorization._clinic_candidates_sql(
+                Authorization._clinic_candidates_domain(probe)
+            )
+        statement = SQL(
+            "SELECT %s",
+            SQL(", ").join(
+                SQL(
+                    "(SELECT json_agg(q%s) FROM (%s) AS q)",
+                    SQL(" ORDER BY q.seq" if name == "authorizations" else ""),
+                    sql[name],
+                )
+                for name in parts
+            ),
+        )
+        # every placeholder the statement holds is one `fill_slots` replaces
+        used = {value for value in slots.values() if value is not None}
+        found = set()
+        for param in statement.params:
+            found.update(used.intersection(param if isinstance(param, tuple) else (param,)))
+        needed = {slots["service"]}
+        if parts != ("service",):
+            needed.add(slots["patient"])
+            needed.add(slots["day"] if slots["day"] in found else slots["day_text"])
+        if "%%" in statement.code or not needed <= found:
+            # a builder that no longer takes its values as parameters: the usual way
+            _logger.warning("The booking look-up statement %s cannot be reused.", parts)
+            return None, None
+        return statement, slots
 
     @api.model
     def _clinic_service_sql(self, service_id):
@@ -327,7 +405,7 @@ class CalendarEvent(models.Model):
         template = SQL(", ").join(
             SQL("%s, t.%s", name, SQL.identifier(name)) for name in SERVICE_TEMPLATE_FIELDS
         )
-        return query.select(
+        select = query.select(
             SQL.identifier(table, "id"),
             SQL.identifier(table, "product_tmpl_id"),
             SQL("%s AS probe", SQL.identifier(table, existence_probe(Product).name)),
@@ -338,6 +416,9 @@ class CalendarEvent(models.Model):
                 SQL.identifier(table, "product_tmpl_id"),
             ),
         )
+        probe = existence_probe(Product).name
+        select = flushing(select, Product, ("product_tmpl_id", probe))
+        return flushing(select, self.env["product.template"], SERVICE_TEMPLATE_FIELDS)
 
     @api.model
     def _clinic_cache_service(self, rows):
@@ -360,6 +441,19 @@ class CalendarEvent(models.Model):
                 inherited = Product._fields.get(name)
                 if inherited is not None and inherited.inherited:
                     cache.insert_missing(product, inherited, [value])
+
+
+def fill_slots(param, values):
+    """A parameter of the cached look-up statement, with the visit's value in place of its
+    placeholder (`_clinic_lookup_statement`), inside a tuple (`IN`) too."""
+    if isinstance(param, tuple):
+        return tuple(fill_slots(item, values) for item in param)
+    if isinstance(param, list):
+        return [fill_slots(item, values) for item in param]
+    try:
+        return values.get(param, param)
+    except TypeError:  # not hashable: not a placeholder
+        return param
 
 
 def is_id(value):

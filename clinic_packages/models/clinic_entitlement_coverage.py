@@ -13,6 +13,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount
 
+from .clinic_guard import flushing
+
 # the columns `_clinic_pick_sql` reads
 PICK_PACKAGE_FIELDS = (
     "partner_id",
@@ -44,9 +46,6 @@ class ClinicEntitlement(models.Model):
         Line = self.env["clinic.entitlement.line"]
         patient = visit.clinic_patient_id.id
         service = visit.clinic_service_id.id
-        # what is pending on the columns read goes to the database first (as a search would)
-        self.flush_model(PICK_PACKAGE_FIELDS)
-        Line.flush_model(PICK_LINE_FIELDS)
         query = self._search([], limit=limit)
         table = SQL.identifier(query.table)
         lines = Line._search([])
@@ -93,7 +92,7 @@ class ClinicEntitlement(models.Model):
             package=table,
             patient=patient,
         )
-        return query.select(
+        select = query.select(
             SQL("%s.id", table),
             SQL("%s.company_id", table),
             SQL("%s.cap_per_week", table),
@@ -105,6 +104,8 @@ class ClinicEntitlement(models.Model):
                 service,
             ),
         )
+        # what is pending on the columns read goes to the database first (as a search would)
+        return flushing(flushing(select, self, PICK_PACKAGE_FIELDS), Line, PICK_LINE_FIELDS)
 
     @api.model
     def _clinic_valid_with_sql(self, table, name, value):
@@ -114,15 +115,23 @@ class ClinicEntitlement(models.Model):
         relation = SQL.identifier(field.relation)
         own = SQL.identifier(field.column1)
         other = SQL.identifier(field.column2)
+        if not value:
+            # nothing to be valid with: only a package valid with all
+            return SQL(
+                "NOT EXISTS (SELECT FROM %(relation)s AS rel WHERE rel.%(own)s = %(package)s.id)",
+                relation=relation,
+                own=own,
+                package=table,
+            )
+        # no row (valid with all) gives NULL; rows give whether one is `value`
         return SQL(
-            "(NOT EXISTS (SELECT FROM %(relation)s AS rel WHERE rel.%(own)s = %(package)s.id) "
-            "OR EXISTS (SELECT FROM %(relation)s AS rel WHERE rel.%(own)s = %(package)s.id "
-            "AND rel.%(other)s = %(value)s))",
+            "(SELECT bool_or(rel.%(other)s = %(value)s) FROM %(relation)s AS rel "
+            "WHERE rel.%(own)s = %(package)s.id) IS NOT FALSE",
             relation=relation,
             own=own,
             other=other,
             package=table,
-            value=value or None,
+            value=value,
         )
 
     @api.model

@@ -14,6 +14,8 @@ RESERVE_LINE_SET = {
     "reserved": "l.reserved + 1",
     "remaining": "CASE WHEN l.unlimited THEN l.remaining ELSE l.remaining - 1 END",
 }
+# what the reservation statement returns of the package and its line (`package.<column>`)
+RESERVE_RETURNED = ("id", "partner_id", "company_id", "line_id", "line_service_product_id")
 RESERVE_PACKAGE_SET = {
     "uses_reserved": "e.uses_reserved + 1",
     "uses_remaining": "e.uses_remaining - (CASE WHEN line.unlimited THEN 0 ELSE 1 END)",
@@ -235,14 +237,19 @@ class ClinicEntitlementLine(models.Model):
         )
         return True
 
-    def _clinic_reserve_one(self):
+    def _clinic_reserve_one(self, usage):
         """Take one use of this service for a booking, in one statement: the line's counters
         and its package's go up only while the package is active and the service has a use
         left (or is unlimited). The UPDATE locks the row until the end of the transaction,
         so a second booking of the last use waits, then finds none left (and the CHECK
-        constraint stands behind it). Returns the values a use copies from its package and
-        service (the use's values); raises the used-up or state error when nothing was taken.
-        `_clinic_settle_reserved` then keeps Odoo from recounting what it wrote."""
+        constraint stands behind it). Raises the used-up or state error when nothing was
+        taken. `_clinic_settle_reserved` then keeps Odoo from recounting what it wrote.
+
+        `usage`: (columns, terms) of the booked use, inserted by the same statement
+        (`clinic.entitlement.usage._clinic_create_reserved`): the terms are SQL that may
+        name what the reservation returns (`package.<name>`, RESERVE_RETURNED). Returns
+        {name: value} of RESERVE_RETURNED (the package's id, owner and company, the line's
+        id and service) and the use's id (`usage_id`)."""
         self.ensure_one()
         Entitlement = self.env["clinic.entitlement"]
         # what is pending on the counters goes to the database first: the UPDATE adds to
@@ -259,34 +266,46 @@ class ClinicEntitlementLine(models.Model):
             SQL("%s = %s", SQL.identifier(name), SQL(expression))
             for name, expression in RESERVE_PACKAGE_SET.items()
         )
-        rows = self.env.execute_query(
-            SQL(
-                """
-                WITH line AS (
-                    UPDATE clinic_entitlement_line AS l
-                       SET %(line_set)s,
-                           write_uid = %(uid)s,
-                           write_date = now() AT TIME ZONE 'UTC'
-                     WHERE l.id = %(id)s
-                       AND (l.unlimited OR l.used + l.reserved < l.quantity)
-                       AND EXISTS (
-                           SELECT FROM clinic_entitlement AS e
-                            WHERE e.id = l.entitlement_id AND e.state = 'active'
-                       )
-                 RETURNING l.entitlement_id, l.service_product_id, l.unlimited
-                )
+        columns, terms = usage
+        # the use is inserted from the package's updated row: no row, no use
+        then = SQL(
+            ", usage AS (INSERT INTO clinic_entitlement_usage (%s) SELECT %s FROM package "
+            "RETURNING id) SELECT %s, usage.id AS usage_id FROM package, usage",
+            SQL(", ").join(SQL.identifier(name) for name in columns),
+            SQL(", ").join(terms),
+            SQL(", ").join(SQL("package.%s", SQL.identifier(name)) for name in RESERVE_RETURNED),
+        )
+        query = SQL(
+            """
+            WITH line AS (
+                UPDATE clinic_entitlement_line AS l
+                   SET %(line_set)s,
+                       write_uid = %(uid)s,
+                       write_date = now() AT TIME ZONE 'UTC'
+                 WHERE l.id = %(id)s
+                   AND (l.unlimited OR l.used + l.reserved < l.quantity)
+                   AND EXISTS (
+                       SELECT FROM clinic_entitlement AS e
+                        WHERE e.id = l.entitlement_id AND e.state = 'active'
+                   )
+             RETURNING l.id, l.entitlement_id, l.service_product_id, l.unlimited
+            ), package AS (
                 UPDATE clinic_entitlement AS e
                    SET %(package_set)s
                   FROM line
                  WHERE e.id = line.entitlement_id
-             RETURNING e.id, e.partner_id, e.company_id, line.service_product_id
-                """,
-                line_set=line_set,
-                package_set=package_set,
-                id=self.id,
-                uid=self.env.uid,
+             RETURNING e.id, e.partner_id, e.company_id, line.id AS line_id,
+                       line.service_product_id AS line_service_product_id
             )
+            %(then)s
+            """,
+            line_set=line_set,
+            package_set=package_set,
+            id=self.id,
+            uid=self.env.uid,
+            then=then,
         )
+        rows = self.env.execute_query_dict(query)
         self.invalidate_recordset(list(RESERVE_LINE_SET), flush=False)
         if not rows:
             entitlement = self.entitlement_id
@@ -299,16 +318,18 @@ class ClinicEntitlementLine(models.Model):
                     )
                 )
             raise self._clinic_used_up_error()
-        entitlement_id, partner_id, company_id, service_id = rows[0]
-        entitlement = Entitlement.browse(entitlement_id)
+        row = rows[0]
+        entitlement = Entitlement.browse(row["id"])
         entitlement.invalidate_recordset(list(RESERVE_PACKAGE_SET), flush=False)
-        # what the use copies from them (its precomputed fields), known without reading
+        # what a use copies from them, known without reading
         cache = self.env.cache
-        cache.insert_missing(self, self._fields["entitlement_id"], [entitlement_id])
-        cache.insert_missing(self, self._fields["service_product_id"], [service_id])
-        cache.insert_missing(entitlement, entitlement._fields["partner_id"], [partner_id])
-        cache.insert_missing(entitlement, entitlement._fields["company_id"], [company_id])
-        return {"entitlement_id": entitlement_id, "entitlement_line_id": self.id}
+        cache.insert_missing(self, self._fields["entitlement_id"], [row["id"]])
+        cache.insert_missing(
+            self, self._fields["service_product_id"], [row["line_service_product_id"]]
+        )
+        cache.insert_missing(entitlement, entitlement._fields["partner_id"], [row["partner_id"]])
+        cache.insert_missing(entitlement, entitlement._fields["company_id"], [row["company_id"]])
+        return row
 
     @api.model
     def _clinic_reserve_counters(self):

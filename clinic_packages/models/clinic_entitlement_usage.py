@@ -2,8 +2,20 @@ from collections import Counter
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
-from .clinic_guard import GROUP_USER, internal_context, internal_value, is_trusted
+from .clinic_guard import GROUP_USER, is_trusted
+
+# what a use booked by `_clinic_create_reserved` takes from the reservation's row
+# (`clinic.entitlement.line._clinic_reserve_one`, RESERVE_RETURNED): its package and service
+# line, and what it copies of them (the package's owner and company, the line's service)
+RESERVED_FROM_PACKAGE = {
+    "entitlement_id": "id",
+    "entitlement_line_id": "line_id",
+    "partner_id": "partner_id",
+    "company_id": "company_id",
+    "service_product_id": "line_service_product_id",
+}
 
 
 class ClinicEntitlementUsage(models.Model):
@@ -106,19 +118,81 @@ class ClinicEntitlementUsage(models.Model):
 
     @api.model
     def _clinic_create_reserved(self, line, values):
-        """A booked use of `line` (`values`: date, practitioner, visit, reason), its place
-        taken by one atomic UPDATE (`_clinic_reserve_one`) rather than a lock, a recount and
-        a counter write: one UPDATE and one INSERT, whatever the package's history."""
-        values = dict(values, **line._clinic_reserve_one(), state="reserved")
-        return self.with_context(**internal_context(clinic_reserved=True)).create([values])
+        """A booked use of `line` (`values`: date, practitioner, visit, reason), inserted by
+        the statement that takes its place (`clinic.entitlement.line._clinic_reserve_one`):
+        one atomic UPDATE of the counters and the use's INSERT, rather than a lock, a
+        recount and a counter write, whatever the package's history.
+
+        The use gets what Odoo's create would give it: its defaults, the log columns, what
+        it copies from its package and service line (from the reservation's row,
+        RESERVED_FROM_PACKAGE) and from its visit (`_clinic_known_related`); then, as
+        Odoo's create does after its INSERT, its values go to the cache, the relations
+        that list uses and what depends on them are told (`modified`), its constraints are
+        checked and the create access too. Stored fields it does not know are computed by
+        Odoo as usual."""
+        vals = self._add_missing_default_values(dict(values, state="reserved"))
+        vals.update(self._clinic_known_related(vals))
+        now = self.env.cr.now()
+        vals.update(
+            create_uid=self.env.uid, create_date=now, write_uid=self.env.uid, write_date=now
+        )
+        columns, terms, later = [], [], []
+        for name, field in self._fields.items():
+            if not (field.store and field.column_type) or name == "id":
+                continue
+            if name in RESERVED_FROM_PACKAGE:
+                columns.append(name)
+                terms.append(SQL("package.%s", SQL.identifier(RESERVED_FROM_PACKAGE[name])))
+            elif name in vals:
+                columns.append(name)
+                terms.append(SQL("%s", field.convert_to_column_insert(vals[name], self, vals)))
+            elif field.compute:
+                later.append(field)
+        row = line._clinic_reserve_one((columns, terms))
+        usage = self.browse(row["usage_id"])
+        vals.update({name: row[source] for name, source in RESERVED_FROM_PACKAGE.items()})
+        cache = self.env.cache
+        for name, field in self._fields.items():
+            if name in vals:
+                value = field.convert_to_cache(vals[name], usage)
+                cache.set(usage, field, value)
+                if field.type == "many2one" and self.pool.field_inverses[field]:
+                    # the package's, the line's and the visit's lists of uses, when read
+                    field._update_inverses(usage, value)
+            elif field.store and not field.compute and field.column_type:
+                cache.set(usage, field, field.convert_to_cache(None, usage))
+        given = [self._fields[name] for name in vals if self._fields[name].compute]
+        with self.env.protecting(given, usage):
+            usage.modified(list(self._fields), create=True)
+        for field in later:
+            self.env.add_to_compute(field, usage)
+        usage._validate_fields(vals)
+        usage.check_access("create")
+        # the counters were taken with the place: no recount
+        line._clinic_settle_reserved()
+        return usage
+
+    @api.model
+    def _clinic_known_related(self, values):
+        """The use's stored related fields of one step that `values` lets read from
+        records in the cache (its visit's patient and location: the booking just wrote
+        them), as Odoo would compute them through a new record."""
+        known = {}
+        for name, field in self._fields.items():
+            path = field.related.split(".") if field.related else ()
+            if not field.store or len(path) != 2 or name in values or name in RESERVED_FROM_PACKAGE:
+                continue
+            source, target = path
+            if not values.get(source):
+                continue
+            # computed as Odoo computes a related field: as the superuser, in a business
+            # action that has checked its caller
+            record = self.env[self._fields[source].comodel_name].sudo().browse(values[source])
+            known[name] = field.convert_to_write(record[target], self)
+        return known
 
     @api.model_create_multi
     def create(self, vals_list):
-        if internal_value(self.env, "clinic_reserved"):
-            usages = super().create(vals_list)
-            # the counters were taken with the place (`_clinic_create_reserved`): no recount
-            usages.entitlement_line_id._clinic_settle_reserved()
-            return usages.with_context(clinic_reserved=False)
         Line = self.env["clinic.entitlement.line"]
         for vals in vals_list:
             if not vals.get("entitlement_line_id") and vals.get("service_product_id"):
