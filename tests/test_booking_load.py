@@ -204,6 +204,48 @@ class TestBookingQueries(ClinicCase):
         self.assertEqual(package.partner_id, self.new_patient)
         self.assertEqual(visit.clinic_patient_id, member)
 
+    def test_context_defaults_reach_no_booked_use(self):
+        """A client's context defaults (as a form or XML-RPC may send them) set nothing on
+        the use a booking reserves: its patient and location are the visit's, its amount
+        and entry empty."""
+        other = self.env["res.partner"].create({"name": "Someone Else"})
+        location = self.env["clinic.location"].create({"name": "Annex"})
+        desk = self.env(
+            user=self.receptionist,
+            context={
+                "default_patient_id": other.id,
+                "default_location_id": location.id,
+                "default_amount": 999.0,
+                "default_recognition_waiting": True,
+                "default_reason": "manual",
+            },
+        )
+        visit = desk["calendar.event"].create(
+            {
+                "name": "Visit",
+                "start": VISIT,
+                "stop": VISIT + timedelta(minutes=45),
+                "clinic_patient_id": self.new_patient.id,
+                "clinic_service_id": self.physio.id,
+                "user_id": self.practitioner.id,
+            }
+        )
+        self.env.flush_all()
+        self.env.invalidate_all()
+        self.assertRecordValues(
+            visit.clinic_usage_id,
+            [
+                {
+                    "patient_id": self.new_patient.id,
+                    "location_id": False,
+                    "amount": 0.0,
+                    "recognition_waiting": False,
+                    "reason": "attended",
+                    "state": "reserved",
+                }
+            ],
+        )
+
     def test_the_look_up_built_once_follows_record_rules(self):
         """The booking look-up statement is built once per user and shape, then run with
         each visit's own values; a record rule added or removed afterwards applies to the

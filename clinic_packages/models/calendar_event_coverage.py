@@ -329,13 +329,15 @@ class CalendarEvent(models.Model):
         "self.env.su",
         "tuple(self.env.companies.ids)",
         "self.env.company.id",
+        "self.env.context.get('active_test', True)",
         "parts",
         "located",
     )
     def _clinic_lookup_statement(self, parts, located):
         """The look-up statement of a booking (`parts`: which of "service", "packages" and
         "authorizations" it reads; `located`: whether the visit has a location), built once
-        per user, companies and shape, as Odoo caches the record rules it applies (this
+        per user, companies, archived records searched or not, and shape, as Odoo caches the
+        record rules it applies (this
         cache is cleared with theirs: rules, groups and companies changed). It is built for
         a visit of placeholder values (`LOOKUP_SLOTS`), which `fill_slots` replaces with
         the visit's own. Returns (statement, {slot name: placeholder value}), or (None,

@@ -2,7 +2,7 @@ from collections import Counter
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, clean_context
 
 from .clinic_guard import GROUP_USER, is_trusted
 
@@ -130,6 +130,9 @@ class ClinicEntitlementUsage(models.Model):
         that list uses and what depends on them are told (`modified`), its constraints are
         checked and the create access too. Stored fields it does not know are computed by
         Odoo as usual."""
+        # the fields' own defaults only: a client's context defaults (`default_amount`,
+        # `default_patient_id`, ...) reach no use
+        self = self.with_context(clean_context(self.env.context))
         vals = self._add_missing_default_values(dict(values, state="reserved"))
         vals.update(self._clinic_known_related(vals))
         now = self.env.cr.now()
