@@ -559,6 +559,11 @@ class TestBadInput(RightsCase):
             ({"clinic_service_id": self.physio.id, "clinic_units": -10}, "at least 1 unit"),
             ({"clinic_service_id": self.physio.id, "clinic_units": "ten"}, "whole number"),
             ({"clinic_service_id": 987654321}, "does not exist"),
+            # the booking's look-up says the patient is missing: the same answer
+            (
+                {"clinic_service_id": self.physio.id, "clinic_patient_id": 987654321},
+                "Patient (Calendar Event): record 987654321 does not exist",
+            ),
         ):
             with self.subTest(values=values):
                 self.refused(

@@ -1,5 +1,5 @@
 # the mixins first: models inheriting them are built after them
-from . import clinic_guard, clinic_reminder_mixin, clinic_unearned_share  # isort: skip
+from . import clinic_guard, clinic_reminder_mixin, clinic_sql, clinic_unearned_share  # isort: skip
 from . import (
     account_chart_template,
     account_move,

@@ -12,7 +12,8 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount
 
 from .calendar_event import AUTHORIZATION_FIELDS, defer_sync, is_sync_deferred
-from .clinic_guard import existence_probe, flushing
+from .clinic_guard import existence_probe
+from .clinic_sql import flushing
 
 _logger = logging.getLogger(__name__)
 
@@ -294,15 +295,14 @@ class CalendarEvent(models.Model):
                 day = self._clinic_probe(vals)._clinic_visit_date()
             except (TypeError, ValueError):
                 continue
-            parts = []
+            # the patient's existence (`clinic_guard.check_values`), known without a read
+            parts = ["patient"]
             if self.env["product.product"].has_access("read"):
                 parts.append("service")
             if "clinic_entitlement_id" not in vals and "user_id" in vals:
                 parts.append("packages")
             if "clinic_authorization_id" not in vals:
                 parts.append("authorizations")
-            if not parts:
-                continue
             located = bool(vals.get("clinic_location_id"))
             statement, slots = self._clinic_lookup_statement(tuple(parts), located)
             if statement is None:
@@ -319,6 +319,7 @@ class CalendarEvent(models.Model):
             self.env.cr.execute(statement.code, [fill_slots(p, values) for p in statement.params])
             row = self.env.cr.fetchone()
             answer = dict(zip(parts, (rows or [] for rows in row), strict=True))
+            self._clinic_cache_patient(vals["clinic_patient_id"], answer.pop("patient"))
             self._clinic_cache_service(answer.pop("service", []))
             found[index] = answer
         return found
@@ -334,14 +335,14 @@ class CalendarEvent(models.Model):
         "located",
     )
     def _clinic_lookup_statement(self, parts, located):
-        """The look-up statement of a booking (`parts`: which of "service", "packages" and
-        "authorizations" it reads; `located`: whether the visit has a location), built once
-        per user, companies, archived records searched or not, and shape, as Odoo caches the
-        record rules it applies (this
-        cache is cleared with theirs: rules, groups and companies changed). It is built for
-        a visit of placeholder values (`LOOKUP_SLOTS`), which `fill_slots` replaces with
-        the visit's own. Returns (statement, {slot name: placeholder value}), or (None,
-        None) when the statement does not take them all as parameters."""
+        """The look-up statement of a booking (`parts`: "patient", then which of "service",
+        "packages" and "authorizations" it reads; `located`: whether the visit has a
+        location), built once per user, companies, archived records searched or not, and
+        shape, as Odoo caches the record rules it applies (this cache is cleared with
+        theirs: rules, groups and companies changed). It is built for a visit of placeholder
+        values (`LOOKUP_SLOTS`), which `fill_slots` replaces with the visit's own. Returns
+        (statement, {slot name: placeholder value}), or (None, None) when the statement does
+        not take them all as parameters."""
         slots = dict(LOOKUP_SLOTS)
         probe = self.new(
             {
@@ -357,7 +358,7 @@ class CalendarEvent(models.Model):
         slots.update(day=day, day_text=fields.Date.to_string(day))
         if not located:
             slots["location"] = None
-        sql = {}
+        sql = {"patient": self._clinic_patient_sql(slots["patient"])}
         if "service" in parts:
             sql["service"] = self._clinic_service_sql(slots["service"])
         if "packages" in parts:
@@ -370,7 +371,9 @@ class CalendarEvent(models.Model):
         statement = SQL(
             "SELECT %s",
             SQL(", ").join(
-                SQL(
+                sql[name]
+                if name == "patient"
+                else SQL(
                     "(SELECT json_agg(q%s) FROM (%s) AS q)",
                     SQL(" ORDER BY q.seq" if name == "authorizations" else ""),
                     sql[name],
@@ -383,15 +386,44 @@ class CalendarEvent(models.Model):
         found = set()
         for param in statement.params:
             found.update(used.intersection(param if isinstance(param, tuple) else (param,)))
-        needed = {slots["service"]}
-        if parts != ("service",):
-            needed.add(slots["patient"])
+        needed = {slots["patient"], slots["service"]}
+        if {"packages", "authorizations"}.intersection(parts):
             needed.add(slots["day"] if slots["day"] in found else slots["day_text"])
         if "%%" in statement.code or not needed <= found:
             # a builder that no longer takes its values as parameters: the usual way
             _logger.warning("The booking look-up statement %s cannot be reused.", parts)
             return None, None
         return statement, slots
+
+    @api.model
+    def _clinic_patient_sql(self, patient_id):
+        """The expression of the patient's existence in the look-up: [the value of the field
+        `clinic_guard.existence_probe` reads], or NULL when there is no such partner. As
+        `check_values` asks it (whether the record exists, not whether the user may read
+        it); the patient's other fields are read with the attendees, as Odoo reads them."""
+        Partner = self.env["res.partner"]
+        probe = existence_probe(Partner).name
+        return flushing(
+            SQL(
+                "(SELECT json_build_array(p.%s) FROM res_partner AS p WHERE p.id = %s)",
+                SQL.identifier(probe),
+                patient_id,
+            ),
+            Partner,
+            (probe,),
+        )
+
+    @api.model
+    def _clinic_cache_patient(self, patient_id, found):
+        """Put what `_clinic_patient_sql` read of the patient in the cache, so that checking
+        it exists reads nothing (nothing when there is no such partner)."""
+        if not found:
+            return
+        patient = self.env["res.partner"].browse(patient_id)
+        probe = existence_probe(patient)
+        self.env.cache.insert_missing(
+            patient, probe, [probe.convert_to_cache(found[0], patient, validate=False)]
+        )
 
     @api.model
     def _clinic_service_sql(self, service_id):
@@ -404,13 +436,14 @@ class CalendarEvent(models.Model):
         query = Product.browse(service_id)._as_query(ordered=False)
         Product._apply_ir_rules(query, "read")
         table = query.table
+        probe = existence_probe(Product).name
         template = SQL(", ").join(
             SQL("%s, t.%s", name, SQL.identifier(name)) for name in SERVICE_TEMPLATE_FIELDS
         )
         select = query.select(
             SQL.identifier(table, "id"),
             SQL.identifier(table, "product_tmpl_id"),
-            SQL("%s AS probe", SQL.identifier(table, existence_probe(Product).name)),
+            SQL("%s AS probe", SQL.identifier(table, probe)),
             SQL(
                 "(SELECT json_build_object(%s) FROM product_template AS t WHERE t.id = %s) "
                 "AS template",
@@ -418,7 +451,6 @@ class CalendarEvent(models.Model):
                 SQL.identifier(table, "product_tmpl_id"),
             ),
         )
-        probe = existence_probe(Product).name
         select = flushing(select, Product, ("product_tmpl_id", probe))
         return flushing(select, self.env["product.template"], SERVICE_TEMPLATE_FIELDS)
 
@@ -450,8 +482,6 @@ def fill_slots(param, values):
     placeholder (`_clinic_lookup_statement`), inside a tuple (`IN`) too."""
     if isinstance(param, tuple):
         return tuple(fill_slots(item, values) for item in param)
-    if isinstance(param, list):
-        return [fill_slots(item, values) for item in param]
     try:
         return values.get(param, param)
     except TypeError:  # not hashable: not a placeholder

@@ -13,7 +13,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount
 
-from .clinic_guard import flushing
+from .clinic_sql import flushing
 
 # the columns `_clinic_pick_sql` reads
 PICK_PACKAGE_FIELDS = (

@@ -16,7 +16,6 @@ import math
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tools import SQL
 
 GROUP_USER = "clinic_packages.group_clinic_user"
 GROUP_MANAGER = "clinic_packages.group_clinic_manager"
@@ -105,16 +104,6 @@ def check_values(model, vals, names=None):
                         id=record_id,
                     )
                 )
-
-
-def flushing(sql, model, names):
-    """`sql`, carrying the fields `names` of `model` it reads as Odoo's own SQL carries them
-    (`SQL(to_flush=...)`): whoever runs it (`env.execute_query`, `env.flush_query`) sends
-    what is pending on them to the database first, also when the statement was built once
-    and is run again (`calendar.event._clinic_lookup_statement`)."""
-    for name in names:
-        sql = SQL("%s", sql, to_flush=model._fields[name])
-    return sql
 
 
 def existence_probe(model):
