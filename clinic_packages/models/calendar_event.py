@@ -437,7 +437,10 @@ class CalendarEvent(models.Model):
         Usage = trusted(self.env["clinic.entitlement.usage"])
         uncovered = self.browse()
         for event in self:
-            usage = event.clinic_usage_id
+            line = picked.get(event.id)
+            # a visit just booked with a package picked for it has no use yet (its use is
+            # then computed once, from the use booked below)
+            usage = Usage.browse() if line else event.clinic_usage_id
             entitlement = event.clinic_entitlement_id
             if usage.state == "consumed":
                 usage.write({"date": event._clinic_visit_date()})
@@ -446,7 +449,6 @@ class CalendarEvent(models.Model):
                 usage._action_release()
                 continue
             try:
-                line = picked.get(event.id)
                 if line and line.entitlement_id == entitlement and not usage:
                     # chosen by `_clinic_pick`: caps are counted again under the lock
                     entitlement._clinic_check_caps(event)

@@ -291,9 +291,12 @@ class CalendarEvent(models.Model):
                 continue
             try:
                 # values not checked yet: a bad one leaves the visit to the usual checks
-                fields.Datetime.to_datetime(vals["start"])
-                day = self._clinic_probe(vals)._clinic_visit_date()
+                start = fields.Datetime.to_datetime(vals["start"])
+                # the visit's date, as `_clinic_visit_date` gives it for a visit not all day
+                day = start and fields.Datetime.context_timestamp(self, start).date()
             except (TypeError, ValueError):
+                continue
+            if not day:
                 continue
             # the patient's existence (`clinic_guard.check_values`), known without a read
             parts = ["patient"]

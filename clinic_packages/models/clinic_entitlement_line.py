@@ -1,8 +1,9 @@
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL
 
 from .clinic_entitlement import CLOSED_STATES
+from .clinic_entitlement_usage import RESERVED_FROM_PACKAGE
 from .clinic_guard import GROUP_MANAGER, is_trusted
 
 # one booked use, as the atomic UPDATE of `_clinic_reserve_one` takes it: each counter it
@@ -237,7 +238,7 @@ class ClinicEntitlementLine(models.Model):
         )
         return True
 
-    def _clinic_reserve_one(self, usage):
+    def _clinic_reserve_one(self, columns, values):
         """Take one use of this service for a booking, in one statement: the line's counters
         and its package's go up only while the package is active and the service has a use
         left (or is unlimited). The UPDATE locks the row until the end of the transaction,
@@ -245,19 +246,65 @@ class ClinicEntitlementLine(models.Model):
         constraint stands behind it). Raises the used-up or state error when nothing was
         taken. `_clinic_settle_reserved` then keeps Odoo from recounting what it wrote.
 
-        `usage`: (columns, terms) of the booked use, inserted by the same statement
-        (`clinic.entitlement.usage._clinic_create_reserved`): the terms are SQL that may
-        name what the reservation returns (`package.<name>`, RESERVE_RETURNED). Returns
-        {name: value} of RESERVE_RETURNED (the package's id, owner and company, the line's
-        id and service) and the use's id (`usage_id`)."""
+        The booked use is inserted by the same statement
+        (`clinic.entitlement.usage._clinic_create_reserved`): `columns` are its columns,
+        those of RESERVED_FROM_PACKAGE taken from the reservation's row, the others from
+        `values`, in order. Returns {name: value} of RESERVE_RETURNED (the package's id,
+        owner and company, the line's id and service), the use's id (`usage_id`) and what
+        Odoo is not to recount (`settled`, for `_clinic_settle_reserved`)."""
         self.ensure_one()
         Entitlement = self.env["clinic.entitlement"]
         # what is pending on the counters goes to the database first: the UPDATE adds to
         # them, and what it leaves exact is then taken out of Odoo's queue
-        for model, names in self._clinic_reserve_settled().items():
+        settled = self._clinic_reserve_settled()
+        for model, names in settled.items():
             self.env[model].flush_model(names)
         self.flush_model(["quantity", "unlimited"])
         Entitlement.flush_model(["state"])
+        code, order = self._clinic_reserve_statement(columns)
+        given = [self.env.uid, self.id, *values]
+        self.env.cr.execute(code, [given[index] for index in order])
+        rows = self.env.cr.dictfetchall()
+        self.invalidate_recordset(list(RESERVE_LINE_SET), flush=False)
+        if not rows:
+            entitlement = self.entitlement_id
+            if entitlement.state != "active":
+                raise UserError(
+                    self.env._(
+                        "Package %(name)s cannot be used: it is %(state)s.",
+                        name=entitlement.name,
+                        state=entitlement._clinic_state_label(),
+                    )
+                )
+            raise self._clinic_used_up_error()
+        row = rows[0]
+        entitlement = Entitlement.browse(row["id"])
+        entitlement.invalidate_recordset(list(RESERVE_PACKAGE_SET), flush=False)
+        # what a use copies from them, known without reading
+        cache = self.env.cache
+        cache.insert_missing(self, self._fields["entitlement_id"], [row["id"]])
+        cache.insert_missing(
+            self, self._fields["service_product_id"], [row["line_service_product_id"]]
+        )
+        cache.insert_missing(entitlement, entitlement._fields["partner_id"], [row["partner_id"]])
+        cache.insert_missing(entitlement, entitlement._fields["company_id"], [row["company_id"]])
+        return dict(row, settled=settled)
+
+    @api.model
+    @tools.ormcache("columns")
+    def _clinic_reserve_statement(self, columns):
+        """The statement of `_clinic_reserve_one` for a use of `columns`, built once per
+        columns: (SQL code, the position of each of its parameters in [user, line, the use's
+        values in the order of its columns])."""
+        # stand-ins for the values, to read where the statement takes each
+        user, line, *values = stand_ins = [object() for _index in range(2 + len(columns))]
+        terms = []
+        given = iter(values)
+        for name in columns:
+            if name in RESERVED_FROM_PACKAGE:
+                terms.append(SQL("package.%s", SQL.identifier(RESERVED_FROM_PACKAGE[name])))
+            else:
+                terms.append(SQL("%s", next(given)))
         line_set = SQL(", ").join(
             SQL("%s = %s", SQL.identifier(name), SQL(expression))
             for name, expression in RESERVE_LINE_SET.items()
@@ -266,7 +313,6 @@ class ClinicEntitlementLine(models.Model):
             SQL("%s = %s", SQL.identifier(name), SQL(expression))
             for name, expression in RESERVE_PACKAGE_SET.items()
         )
-        columns, terms = usage
         # the use is inserted from the package's updated row: no row, no use
         then = SQL(
             ", usage AS (INSERT INTO clinic_entitlement_usage (%s) SELECT %s FROM package "
@@ -301,35 +347,12 @@ class ClinicEntitlementLine(models.Model):
             """,
             line_set=line_set,
             package_set=package_set,
-            id=self.id,
-            uid=self.env.uid,
+            id=line,
+            uid=user,
             then=then,
         )
-        rows = self.env.execute_query_dict(query)
-        self.invalidate_recordset(list(RESERVE_LINE_SET), flush=False)
-        if not rows:
-            entitlement = self.entitlement_id
-            if entitlement.state != "active":
-                raise UserError(
-                    self.env._(
-                        "Package %(name)s cannot be used: it is %(state)s.",
-                        name=entitlement.name,
-                        state=entitlement._clinic_state_label(),
-                    )
-                )
-            raise self._clinic_used_up_error()
-        row = rows[0]
-        entitlement = Entitlement.browse(row["id"])
-        entitlement.invalidate_recordset(list(RESERVE_PACKAGE_SET), flush=False)
-        # what a use copies from them, known without reading
-        cache = self.env.cache
-        cache.insert_missing(self, self._fields["entitlement_id"], [row["id"]])
-        cache.insert_missing(
-            self, self._fields["service_product_id"], [row["line_service_product_id"]]
-        )
-        cache.insert_missing(entitlement, entitlement._fields["partner_id"], [row["partner_id"]])
-        cache.insert_missing(entitlement, entitlement._fields["company_id"], [row["company_id"]])
-        return row
+        position = {id(stand_in): index for index, stand_in in enumerate(stand_ins)}
+        return query.code, tuple(position[id(param)] for param in query.params)
 
     @api.model
     def _clinic_reserve_counters(self):
@@ -347,11 +370,12 @@ class ClinicEntitlementLine(models.Model):
             "clinic.entitlement.usage", self._clinic_reserve_counters()
         )
 
-    def _clinic_settle_reserved(self):
+    def _clinic_settle_reserved(self, settled=None):
         """After the INSERT of the uses booked on these lines by `_clinic_reserve_one`: what
-        the reservation wrote is not recounted by Odoo."""
+        the reservation wrote is not recounted by Odoo (`settled`: what it returned, else
+        `_clinic_reserve_settled`)."""
         self.env["clinic.atomic.counters"]._clinic_settle(
-            self._clinic_reserve_settled(),
+            settled or self._clinic_reserve_settled(),
             {self._name: self, "clinic.entitlement": self.entitlement_id},
         )
 

@@ -2,7 +2,7 @@ from collections import Counter
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, clean_context
+from odoo.tools import clean_context
 
 from .clinic_guard import GROUP_USER, is_trusted
 
@@ -139,19 +139,18 @@ class ClinicEntitlementUsage(models.Model):
         vals.update(
             create_uid=self.env.uid, create_date=now, write_uid=self.env.uid, write_date=now
         )
-        columns, terms, later = [], [], []
+        columns, given, later = [], [], []
         for name, field in self._fields.items():
             if not (field.store and field.column_type) or name == "id":
                 continue
             if name in RESERVED_FROM_PACKAGE:
                 columns.append(name)
-                terms.append(SQL("package.%s", SQL.identifier(RESERVED_FROM_PACKAGE[name])))
             elif name in vals:
                 columns.append(name)
-                terms.append(SQL("%s", field.convert_to_column_insert(vals[name], self, vals)))
+                given.append(field.convert_to_column_insert(vals[name], self, vals))
             elif field.compute:
                 later.append(field)
-        row = line._clinic_reserve_one((columns, terms))
+        row = line._clinic_reserve_one(tuple(columns), given)
         usage = self.browse(row["usage_id"])
         vals.update({name: row[source] for name, source in RESERVED_FROM_PACKAGE.items()})
         cache = self.env.cache
@@ -172,7 +171,7 @@ class ClinicEntitlementUsage(models.Model):
         usage._validate_fields(vals)
         usage.check_access("create")
         # the counters were taken with the place: no recount
-        line._clinic_settle_reserved()
+        line._clinic_settle_reserved(row["settled"])
         return usage
 
     @api.model

@@ -64,7 +64,6 @@ def check_values(model, vals, names=None):
         field = model._fields.get(name)
         if field is None or value is False or value is None:
             continue
-        label = f"{field._description_string(env)} ({model._description})"
         problem = None
         if field.type == "integer":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -89,21 +88,28 @@ def check_values(model, vals, names=None):
             if isinstance(value, bool) or not isinstance(value, int):
                 problem = env._("a record id is expected, not %r", value)
             else:
-                missing.setdefault(field.comodel_name, {})[value] = label
+                missing.setdefault(field.comodel_name, {})[value] = field
         if problem:
-            raise ValidationError(env._("%(field)s: %(problem)s.", field=label, problem=problem))
+            raise ValidationError(
+                env._("%(field)s: %(problem)s.", field=_label(model, field), problem=problem)
+            )
     for comodel, ids in missing.items():
         found = _existing_ids(env[comodel].browse(list(ids)).sudo())
-        for record_id, label in ids.items():
+        for record_id, field in ids.items():
             if record_id not in found:
                 raise ValidationError(
                     env._(
                         "%(field)s: record %(id)s does not exist (it may have been deleted). "
                         "Choose an existing one.",
-                        field=label,
+                        field=_label(model, field),
                         id=record_id,
                     )
                 )
+
+
+def _label(model, field):
+    """How `check_values` names `field` of `model` to the user."""
+    return f"{field._description_string(model.env)} ({model._description})"
 
 
 def existence_probe(model):
