@@ -26,7 +26,7 @@ same lines) in the same run: the ratio is the job's time to theirs.
 Environment variables: BENCH_MEMBERSHIP_COUNT (default 10000), BENCH_MEMBERSHIP_PER_PATIENT
 (default 50; 1: every membership its own patient and invoice), BENCH_PROFILE=1 (print a
 cProfile of the timed run, by cumulative and by own time; BENCH_PROFILE_LINES lines each,
-default 40).
+default 40; BENCH_PROFILE_CALLERS: comma-separated functions whose callers it lists too).
 """
 
 import cProfile
@@ -47,6 +47,8 @@ USES = 4
 TARGET_S = 60.0
 PROFILE = os.environ.get("BENCH_PROFILE") == "1"
 PROFILE_LINES = int(os.environ.get("BENCH_PROFILE_LINES", "40"))
+# functions (pstats patterns, comma-separated) whose callers the profile also lists
+PROFILE_CALLERS = os.environ.get("BENCH_PROFILE_CALLERS", "")
 
 
 def build(env):
@@ -255,6 +257,8 @@ def main(env):
         stats = pstats.Stats(profiler)
         stats.sort_stats("cumulative").print_stats(PROFILE_LINES)
         stats.sort_stats("tottime").print_stats(PROFILE_LINES)
+        for pattern in filter(None, PROFILE_CALLERS.split(",")):
+            stats.print_callers(pattern)
     done = sum(b[2] for b in batches)
     queries = sum(b[1] for b in batches)
     log(
