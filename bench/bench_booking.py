@@ -125,15 +125,17 @@ def measure(env, operations):
     return {op.label: Result(op.label, *samples[op.label]) for op in operations}
 
 
-def capture_queries(env, op):
-    """The SQL statements one run of `op` sends (flush included), rolled back."""
+def timed_statements(env, op):
+    """[(statement, seconds), ...]: the SQL statements one run of `op` sends (flush
+    included, whitespace folded), each with the time its database round trip took; the run
+    is rolled back."""
     cr = env.cr
     seen = []
 
     def hook(cursor, query, params, start, delay):
         if cursor is cr:
             text = query.decode() if isinstance(query, bytes) else str(query)
-            seen.append(" ".join(text.split()))
+            seen.append((" ".join(text.split()), delay))
 
     thread = threading.current_thread()
     try:
@@ -156,52 +158,23 @@ def capture_queries(env, op):
     return seen
 
 
-def statement_times(env, op, runs):
-    """[[(shape, seconds), ...] per run]: every statement one run of `op` sends (flush
-    included) with the time the database round trip took, over `runs` runs, rolled back."""
-    cr = env.cr
-    thread = threading.current_thread()
-    if not hasattr(thread, "query_hooks"):
-        thread.query_hooks = []
-    result = []
-    for _run in range(runs):
-        seen = []
-
-        def hook(cursor, query, params, start, delay, seen=seen):
-            if cursor is cr:
-                text = query.decode() if isinstance(query, bytes) else str(query)
-                seen.append((_query_shape(" ".join(text.split())), delay))
-
-        try:
-            prepared = op.prepare() if op.prepare else None
-            env.flush_all()
-            cr.flush()
-            _fresh_request(env)
-            thread.query_hooks.append(hook)
-            try:
-                op.run(prepared)
-                env.flush_all()
-                cr.flush()
-            finally:
-                thread.query_hooks.remove(hook)
-        finally:
-            cr.rollback()
-            _fresh_request(env)
-        result.append(seen)
-    return result
+def capture_queries(env, op):
+    """The SQL statements one run of `op` sends (flush included), rolled back."""
+    return [statement for statement, _delay in timed_statements(env, op)]
 
 
 def added_statement_ms(env, base, other, runs=30):
     """Median time (ms) of the statements `other` sends that `base` does not (by their first
     40 characters, so that the same INSERT with more columns counts as the same)."""
-    base_keys = Counter(shape[:40] for shape, _delay in statement_times(env, base, 1)[0])
+    base_keys = Counter(_query_shape(sql)[:40] for sql in capture_queries(env, base))
     totals = []
-    for seen in statement_times(env, other, runs):
+    for _run in range(runs):
         left = Counter(base_keys)
         total = 0.0
-        for shape, delay in seen:
-            if left[shape[:40]] > 0:
-                left[shape[:40]] -= 1
+        for sql, delay in timed_statements(env, other):
+            key = _query_shape(sql)[:40]
+            if left[key] > 0:
+                left[key] -= 1
             else:
                 total += delay
         totals.append(total)
