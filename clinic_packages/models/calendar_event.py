@@ -206,7 +206,13 @@ class CalendarEvent(models.Model):
         self.ensure_one()
         if self.allday or not self.start:
             return self.start_date or fields.Date.context_today(self)
-        return fields.Datetime.context_timestamp(self, self.start).date()
+        return self._clinic_start_date(self.start)
+
+    @api.model
+    def _clinic_start_date(self, start):
+        """The date of a visit (not all day) starting at `start` (UTC), in the user's
+        timezone."""
+        return fields.Datetime.context_timestamp(self, start).date()
 
     @api.model_create_multi
     def create(self, vals_list):

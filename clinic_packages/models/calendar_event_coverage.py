@@ -292,8 +292,7 @@ class CalendarEvent(models.Model):
             try:
                 # values not checked yet: a bad one leaves the visit to the usual checks
                 start = fields.Datetime.to_datetime(vals["start"])
-                # the visit's date, as `_clinic_visit_date` gives it for a visit not all day
-                day = start and fields.Datetime.context_timestamp(self, start).date()
+                day = start and self._clinic_start_date(start)
             except (TypeError, ValueError):
                 continue
             if not day:

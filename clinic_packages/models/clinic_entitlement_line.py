@@ -370,12 +370,11 @@ class ClinicEntitlementLine(models.Model):
             "clinic.entitlement.usage", self._clinic_reserve_counters()
         )
 
-    def _clinic_settle_reserved(self, settled=None):
+    def _clinic_settle_reserved(self, settled):
         """After the INSERT of the uses booked on these lines by `_clinic_reserve_one`: what
-        the reservation wrote is not recounted by Odoo (`settled`: what it returned, else
-        `_clinic_reserve_settled`)."""
+        the reservation wrote is not recounted by Odoo (`settled`: what it returned)."""
         self.env["clinic.atomic.counters"]._clinic_settle(
-            settled or self._clinic_reserve_settled(),
+            settled,
             {self._name: self, "clinic.entitlement": self.entitlement_id},
         )
 
