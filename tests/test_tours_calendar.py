@@ -3,9 +3,13 @@ booking, a practitioner's own day, deleting from the popover, a no-show from the
 The database is checked after each tour. Needs pytest-odoo's `--odoo-http`."""
 
 from datetime import datetime, time, timedelta
+from unittest.mock import patch
+
+import pytz
 
 from odoo import fields
 from odoo.tests import new_test_user
+from odoo.tests.common import ChromeBrowser
 
 from .test_tours import ClinicTourCase
 
@@ -79,6 +83,42 @@ class TestCalendarTours(ClinicTourCase):
         self.assertFalse(visit.exists())
         self.assertEqual(usage.state, "released")
         self.assertEqual((self.entitlement.uses_reserved, self.entitlement.uses_remaining), (0, 8))
+
+    def test_day_sheet_today_in_the_clinic_time_zone(self):
+        """A clinic in Sydney (UTC+10/+11): the day sheet's "Today" is Sydney's day, from its
+        midnight to the next, whatever UTC's date is."""
+        sydney = pytz.timezone("Australia/Sydney")
+        self.receptionist.tz = "Australia/Sydney"
+        today = datetime.now(sydney).date()
+
+        def at_7_30(day):
+            local = sydney.localize(datetime.combine(day, time(7, 30)))
+            return local.astimezone(pytz.utc).replace(tzinfo=None)
+
+        # this morning in Sydney is yesterday evening in UTC; tomorrow morning is UTC's today
+        self._clinic_book(at_7_30(today), name="")
+        self._clinic_book(
+            at_7_30(today + timedelta(days=1)),
+            service=self.massage,
+            patient=self.patient_2,
+            user=self.practitioner_2,
+            name="",
+        )
+        navigate = ChromeBrowser.navigate_to
+
+        def navigate_from_sydney(browser, url, wait_stop=False):
+            # the web client takes "today" from the browser's time zone, as at the clinic
+            browser._websocket_request(
+                "Emulation.setTimezoneOverride", params={"timezoneId": "Australia/Sydney"}
+            )
+            return navigate(browser, url, wait_stop=wait_stop)
+
+        with patch.object(ChromeBrowser, "navigate_to", navigate_from_sydney):
+            self.start_tour(
+                "/odoo/action-clinic_packages.clinic_day_sheet_action",
+                "clinic_day_sheet_local_day",
+                login=self.receptionist.login,
+            )
 
     def test_practitioner_opens_their_day(self):
         self._clinic_book(self._today_at(11), name="")

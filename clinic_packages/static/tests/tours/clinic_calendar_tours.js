@@ -166,3 +166,17 @@ tours.add("clinic_day_sheet_no_show_fee", {
         },
     ],
 });
+
+// The day sheet of a clinic far from UTC: today's visits are those of the clinic's own day.
+tours.add("clinic_day_sheet_local_day", {
+    steps: () => [
+        {
+            content: "This morning's visit is on today's sheet",
+            trigger: ".o_list_view .o_data_row:contains(Maria Lopez)",
+        },
+        {
+            content: "tomorrow morning's is not",
+            trigger: ".o_list_view:not(:has(.o_data_row:contains(James Carter)))",
+        },
+    ],
+});
