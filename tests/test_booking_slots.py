@@ -15,12 +15,13 @@ from urllib.parse import urlencode
 
 from lxml import html
 
-from odoo import Command, api, sql_db
+from odoo import Command, api, fields, sql_db
 from odoo.exceptions import AccessError, UserError
 from odoo.service.model import retrying
 from odoo.tests import HttpCase, freeze_time, new_test_user
 
 from .common import RPC_ACCESS_ERROR as ACCESS_ERROR
+from .common import RPC_WARNING as WARNING
 from .common import ClinicCase, ClinicConcurrencyCase, ClinicRpcMixin, ClinicTestMixin
 
 BRUSSELS = "Europe/Brussels"  # UTC+1 in winter, UTC+2 from the last Sunday of March
@@ -569,6 +570,54 @@ class TestBookingRpc(BookingHttpCase):
             self.rpc(self.maria_user, "calendar.event", "clinic_portal_cancel", [event_id]),
             "cancelled",
         )
+
+    def test_bad_times_and_packages_get_a_clear_message(self):
+        """What a client sends that is not a time, or more than one package, is refused
+        with a message (an Odoo warning, no server traceback) and books nothing; an ISO time
+        with its UTC offset is read as such."""
+        Model = "clinic.entitlement"
+        package = [self.maria_package.id]
+        first, last = self.window()
+        practitioner, location = self.practitioner.id, self.location.id
+        for method, args in (
+            ("clinic_booking_slots", (self.physio.id, "garbage", last)),
+            ("clinic_booking_slots", (self.physio.id, first, "9999-12-31 23:00:00")),
+            ("clinic_book_slot", (self.physio.id, "garbage", practitioner, location)),
+            ("clinic_book_slot", (self.physio.id, ["x"], practitioner, location)),
+            ("clinic_book_slot", (self.physio.id, "9999-12-31 23:00:00", practitioner, location)),
+        ):
+            with self.subTest(method=method, args=args):
+                with self.assertRaises(xmlrpc.client.Fault) as caught:
+                    self.rpc(self.maria_user, Model, method, package, *args)
+                fault = caught.exception
+                self.assertEqual(fault.faultCode, WARNING, fault.faultString)
+                self.assertIn("is not a date and time", fault.faultString)
+        with self.assertRaises(xmlrpc.client.Fault) as caught:
+            self.rpc(
+                self.maria_user,
+                Model,
+                "clinic_booking_slots",
+                package + self.james_package.ids,
+                self.physio.id,
+                first,
+                last,
+            )
+        self.assertEqual(caught.exception.faultCode, WARNING, caught.exception.faultString)
+        self.assertIn("one package at a time", caught.exception.faultString)
+        self.assertFalse(self._visits())
+        # 08:00 UTC written as 10:00 at UTC+2
+        event_id = self.rpc(
+            self.maria_user,
+            Model,
+            "clinic_book_slot",
+            package,
+            self.physio.id,
+            f"{self.day}T10:00:00+02:00",
+            practitioner,
+            location,
+        )
+        event = self.env["calendar.event"].browse(event_id)
+        self.assertEqual(fields.Datetime.to_string(event.start), f"{self.day} 08:00:00")
 
 
 class TestBookingPortalPages(BookingHttpCase):

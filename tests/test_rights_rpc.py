@@ -110,6 +110,22 @@ class RightsCase(ClinicRpcMixin, ClinicTestMixin, HttpCase):
         order.action_confirm()
         return order.clinic_entitlement_ids
 
+    def _payment(self, partner, amount, package=None):
+        """A draft customer payment of `partner` into the bank (prepaying `package`)."""
+        bank = self.env["account.journal"].search(
+            [("type", "=", "bank"), ("company_id", "=", self.company.id)], limit=1
+        )
+        return self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": partner.id,
+                "amount": amount,
+                "journal_id": bank.id,
+                "clinic_entitlement_id": package.id if package else False,
+            }
+        )
+
     # ------------------------------------------------------------------ clients
     def snapshot(self):
         """Counters, states, prices, owners and entries of everything the probes aim at."""
@@ -639,18 +655,7 @@ class TestBadInput(RightsCase):
 
     def test_credit_of_another_patient(self):
         """The allocation wizard applies the patient's own credits only."""
-        bank = self.env["account.journal"].search(
-            [("type", "=", "bank"), ("company_id", "=", self.company.id)], limit=1
-        )
-        other_credit = self.env["account.payment"].create(
-            {
-                "payment_type": "inbound",
-                "partner_type": "customer",
-                "partner_id": self.patient_2.id,
-                "amount": 100.0,
-                "journal_id": bank.id,
-            }
-        )
+        other_credit = self._payment(self.patient_2, 100.0)
         other_credit.action_post()
         credit_line = other_credit.move_id.line_ids.filtered(
             lambda line: line.account_type == "asset_receivable"
@@ -712,3 +717,182 @@ class TestBadInput(RightsCase):
         self.assertEqual(event.user_id, self.practitioner)
         self.assertEqual(event.partner_ids, self.patient | self.practitioner.partner_id)
         self.assertEqual(event.clinic_usage_id.user_id, self.practitioner)
+
+
+class TestCountsAndEntriesFollowTheActions(RightsCase):
+    """What a package counted and the entries it made change only with the clinic's
+    actions: a use belongs to its own package, a manual use has a real day and a
+    practitioner, a counted visit keeps what it was counted as, and the package's own
+    entries are neither made, copied with its tags, nor reset by hand."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.accountant = new_test_user(
+            cls.env, login="clinic_accountant", groups="account.group_account_user"
+        )
+        cls.recognition = cls.arrived.clinic_usage_id.move_id
+        cls.other = cls._sold(cls.package_physio8)
+
+    def money(self, package):
+        self.env.invalidate_all()
+        return package._clinic_money()
+
+    def test_a_use_counts_on_its_own_package(self):
+        self.refused(
+            self.receptionist,
+            "clinic.entitlement.usage",
+            "create",
+            {"entitlement_id": self.other.id, "entitlement_line_id": self.line.id},
+            code=WARNING,
+            match=f"belongs to package {self.entitlement.name}",
+        )
+
+    def test_a_use_booked_by_hand_has_a_real_day_and_practitioner(self):
+        desk = self.receptionist
+        use = {"entitlement_id": self.entitlement.id, "entitlement_line_id": self.line.id}
+        for date_text in ("2090-01-01", "1990-01-01"):
+            with self.subTest(date=date_text):
+                self.refused(
+                    desk,
+                    "clinic.entitlement.usage",
+                    "create",
+                    dict(use, date=date_text),
+                    code=WARNING,
+                    match="is dated within its validity",
+                )
+        self.refused(
+            desk,
+            "clinic.entitlement.usage",
+            "create",
+            dict(use, user_id=self.portal_patient.id),
+            code=WARNING,
+            match="is not a practitioner",
+        )
+        # a day to come is booked, and counted on that day only
+        later = str(DAY)
+        use_id = self.rpc(
+            desk,
+            "clinic.entitlement.usage",
+            "create",
+            dict(use, date=later, user_id=self.practitioner.id),
+        )
+        self.refused(
+            desk,
+            "clinic.entitlement.usage",
+            "action_consume",
+            [use_id],
+            code=WARNING,
+            match="it can be counted on that day, not before",
+        )
+
+    def test_a_counted_visit_keeps_what_it_was_counted_as(self):
+        desk = self.receptionist
+        for values in (
+            {"clinic_patient_id": self.patient_2.id},
+            {"clinic_service_id": self.massage.id},
+            {"start": at(30, 9), "stop": at(30, 9, 45)},
+            {"user_id": self.manager.id},
+            {"active": False},
+        ):
+            with self.subTest(values=values):
+                self.refused(
+                    desk,
+                    "calendar.event",
+                    "write",
+                    self.arrived.ids,
+                    values,
+                    code=WARNING,
+                    match="cannot be changed: the visit was already counted",
+                )
+        # the same values are no change; the place may still be corrected
+        self.rpc(
+            desk,
+            "calendar.event",
+            "write",
+            self.arrived.ids,
+            {"clinic_patient_id": self.patient.id, "clinic_location_id": self.location.id},
+        )
+        self.assertEqual(self.arrived.clinic_usage_id.location_id, self.location)
+
+    def test_package_entries_are_not_made_by_hand(self):
+        accountant = self.accountant
+        deferred, breakage = self.company._clinic_accounting()[:2]
+        journal = self.recognition.journal_id
+        item = {"account_id": deferred.id, "partner_id": self.patient.id}
+        self.refused(
+            accountant,
+            "account.move",
+            "create",
+            {
+                "journal_id": journal.id,
+                "clinic_entitlement_id": self.entitlement.id,
+                "clinic_move_kind": "refund",
+                "line_ids": [
+                    (0, 0, dict(item, debit=50.0)),
+                    (0, 0, {"account_id": breakage.id, "credit": 50.0}),
+                ],
+            },
+        )
+        # a journal item tagged with the package, added to an entry of the accountant's own
+        draft_id = self.rpc(accountant, "account.move", "create", {"journal_id": journal.id})
+        self.refused(
+            accountant,
+            "account.move",
+            "write",
+            [draft_id],
+            {
+                "line_ids": [
+                    (0, 0, dict(item, credit=50.0, clinic_entitlement_id=self.entitlement.id)),
+                    (0, 0, {"account_id": breakage.id, "debit": 50.0}),
+                ]
+            },
+        )
+
+    def test_package_entries_are_copied_untagged_and_not_reset(self):
+        accountant = self.accountant
+        before = self.money(self.entitlement)
+        self.refused(
+            accountant,
+            "account.move",
+            "button_draft",
+            self.recognition.ids,
+            code=WARNING,
+            match="is not reset to draft by hand",
+        )
+        # a duplicate of the visit's recognition is an entry of the accountant's own
+        copy_id = self.rpc(accountant, "account.move", "copy", self.recognition.ids)[0]
+        copy = self.env["account.move"].browse(copy_id)
+        self.assertFalse(copy.clinic_entitlement_id or copy.clinic_move_kind)
+        self.assertFalse(copy.line_ids.clinic_entitlement_id)
+        self.rpc(accountant, "account.move", "action_post", [copy_id])
+        self.assertEqual(self.money(self.entitlement), before)
+        self.env.invalidate_all()
+        self.assertEqual(self.line.used, 1)
+
+    def test_a_prepayment_keeps_its_package_through_draft(self):
+        package = self._sold(
+            self._clinic_package(
+                "Prepaid 2 Physio",
+                400.0,
+                [(self.physio, 2, 0.0)],
+                clinic_billing_mode="prepaid_credit",
+            )
+        )
+        other = self._sold(package.product_id)
+        payment = self._payment(self.patient, 400.0, package)
+        payment.action_post()
+        manager = self.manager
+        # (Odoo's action_draft returns nothing, which XML-RPC cannot carry: called directly)
+        payment.with_user(manager).action_draft()
+        self.refused(
+            manager,
+            "account.payment",
+            "write",
+            payment.ids,
+            {"clinic_entitlement_id": other.id},
+            match="is set by the clinic's actions",
+        )
+        self.env.invalidate_all()
+        self.assertEqual(payment.clinic_entitlement_id, package)
+        self.assertEqual(set(payment.move_id.line_ids.clinic_entitlement_id.ids), {package.id})

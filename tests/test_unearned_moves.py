@@ -207,6 +207,13 @@ class TestUnearnedMoves(MoneyCase):
         )
         split = {m.entitlement_id: m.amount for m in self._moves([("move_id", "=", entry.id)])}
         self.assertEqual(split, {first: -1600.0, second: -1500.0})
+        # the accountant does not reset the packages' own entry: extending a package does
+        with self.assertRaisesRegex(UserError, "is not reset to draft by hand"):
+            entry.button_draft()
+        self.assertEqual(entry.state, "posted")
+        self.assertEqual(len(self._moves([("move_id", "=", entry.id)])), 2)
+        # an administrator's script may (the superuser): the movements follow the ledger
+        entry = entry.sudo()
         entry.button_draft()
         self.assertFalse(self._moves([("move_id", "=", entry.id)]))
         self.assertAgreesWithLedger(first | second)
@@ -264,10 +271,15 @@ class TestUnearnedMoves(MoneyCase):
         recognition = self._arrive_on(3, entitlement).clinic_usage_id.move_id
         self.assertEqual(len(self._moves([("move_id", "=", recognition.id)])), 1)
         accountant = self.env(user=self.manager)
-        accountant["account.move"].browse(recognition.id).button_draft()
+        # the visit's recognition is undone with the visit, not reset by hand
+        with self.assertRaisesRegex(UserError, "is not reset to draft by hand"):
+            accountant["account.move"].browse(recognition.id).button_draft()
+        self.assertEqual(recognition.state, "posted")
+        # the superuser (an administrator's script) may: the movements follow the ledger
+        recognition.sudo().button_draft()
         self.assertFalse(self._moves([("move_id", "=", recognition.id)]))
         self.assertAgreesWithLedger(entitlement)
-        accountant["account.move"].browse(recognition.id).action_post()
+        recognition.sudo().action_post()
         self.assertEqual(len(self._moves([("move_id", "=", recognition.id)])), 1)
         accountant["account.move"].browse(invoice.id).button_cancel()
         self.assertEqual(invoice.state, "cancel")

@@ -1,6 +1,12 @@
-from odoo import fields, models
+from odoo import Command, api, fields, models
+from odoo.exceptions import UserError
 
-from .clinic_guard import check_retag
+from .clinic_guard import check_new_tags, check_retag, is_trusted, trusted
+
+# what ties an entry to a package (set by the clinic's actions only)
+MOVE_TAGS = ("clinic_entitlement_id", "clinic_move_kind")
+# entries the clinic's actions make and undo themselves (not the invoices it issues)
+GENERATED_KINDS = ("recognition", "breakage", "refund", "opening", "transfer")
 
 
 class AccountMove(models.Model):
@@ -35,9 +41,41 @@ class AccountMove(models.Model):
         help="The packages a grouped expiry entry recognises as breakage, and how much each.",
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_new_tags(self, vals, MOVE_TAGS)
+        return super().create(vals_list)
+
     def write(self, vals):
-        check_retag(self, vals, ("clinic_entitlement_id", "clinic_move_kind"))
+        check_retag(self, vals, MOVE_TAGS)
         return super().write(vals)
+
+    def _reverse_moves(self, default_values_list=None, cancel=False):
+        """A credit note mirrors its invoice, package tags included (a visit or membership
+        invoice credited: the package's billing goes down with it). The package's own
+        entries (GENERATED_KINDS) reversed by hand are entries of their own, untagged: the
+        package's counters and money move only with its actions."""
+        if is_trusted(self.env) or any(m.clinic_move_kind in GENERATED_KINDS for m in self):
+            return super()._reverse_moves(default_values_list=default_values_list, cancel=cancel)
+        reversed_moves = super(AccountMove, trusted(self))._reverse_moves(
+            default_values_list=default_values_list, cancel=cancel
+        )
+        return reversed_moves.with_env(self.env)
+
+    def copy_data(self, default=None):
+        """A client's copy (a duplicate, the reversal of a package's own entry) is an entry
+        of its own: it does not take the package's tags, which only the clinic's actions
+        give."""
+        vals_list = super().copy_data(default=default)
+        if not is_trusted(self.env):
+            for vals in vals_list:
+                for name in MOVE_TAGS:
+                    vals.pop(name, None)
+                for command in vals.get("line_ids") or ():
+                    if command[0] == Command.CREATE:
+                        command[2].pop("clinic_entitlement_id", None)
+        return vals_list
 
     def _invoice_paid_hook(self):
         """Packages activated on payment start when their invoice is paid."""
@@ -77,6 +115,24 @@ class AccountMove(models.Model):
         return posted
 
     def button_draft(self):
+        # the package's own entries are undone by its actions (undo the visit, extend the
+        # package, ...), which reverse them: reset to draft, they could be edited or deleted
+        # behind the package's counters
+        if not is_trusted(self.env):
+            for move in self.filtered(lambda m: m.clinic_move_kind in GENERATED_KINDS):
+                raise UserError(
+                    self.env._(
+                        "%(entry)s is the %(kind)s of package %(name)s, made by the clinic's "
+                        "actions: it is not reset to draft by hand. Undo what made it (the "
+                        "visit's arrival, the expiry, the refund) from the package or the "
+                        "visit, or reverse it with an entry of your own.",
+                        entry=move.display_name,
+                        kind=dict(
+                            self._fields["clinic_move_kind"]._description_selection(self.env)
+                        )[move.clinic_move_kind].lower(),
+                        name=move.clinic_entitlement_id.name or "-",
+                    )
+                )
         # button_cancel resets a posted entry through here too
         was_posted = self.filtered(lambda move: move.state == "posted")
         res = super().button_draft()

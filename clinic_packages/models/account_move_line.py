@@ -1,6 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
-from .clinic_guard import check_retag, internal_value
+from .clinic_guard import check_new_tags, check_retag, internal_value
 
 
 class AccountMoveLine(models.Model):
@@ -13,6 +13,18 @@ class AccountMoveLine(models.Model):
         copy=True,
         help="The package whose money this journal item moves.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            move = self.env["account.move"].browse(vals.get("move_id"))
+            # a prepayment's journal items carry its package, as the payment says
+            if not (
+                vals.get("clinic_entitlement_id")
+                and move.origin_payment_id.clinic_entitlement_id.id == vals["clinic_entitlement_id"]
+            ):
+                check_new_tags(self, vals, ("clinic_entitlement_id",))
+        return super().create(vals_list)
 
     def write(self, vals):
         check_retag(self, vals, ("clinic_entitlement_id",))

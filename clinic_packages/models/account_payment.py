@@ -63,8 +63,13 @@ class AccountPayment(models.Model):
         return vals_list
 
     def write(self, vals):
-        # a posted prepayment is the package's money: it is not moved to another package
-        check_retag(self.filtered(lambda p: p.state != "draft"), vals, ("clinic_entitlement_id",))
+        # a prepayment once posted is the package's money, and its journal items say so:
+        # it is not moved to another package, even reset to draft
+        check_retag(
+            self.filtered(lambda p: p.state != "draft" or p.move_id),
+            vals,
+            ("clinic_entitlement_id",),
+        )
         return super().write(vals)
 
     def action_post(self):

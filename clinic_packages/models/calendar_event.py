@@ -4,6 +4,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from .clinic_guard import (
     GROUP_USER,
     check_values,
+    field_labels,
     internal_context,
     internal_value,
     is_trusted,
@@ -41,6 +42,13 @@ AUTHORIZATION_FIELDS = {
     "allday",
     "duration",
 }
+# what a counted visit was counted as: unchanged until the visit is undone (its location may
+# still be corrected: the use follows it, nothing is counted or billed by place)
+COUNTED_FIELDS = (RESERVATION_FIELDS | AUTHORIZATION_FIELDS | {"stop_date"}) - {
+    "clinic_location_id"
+}
+# attendances that count nothing
+UNCOUNTED_ATTENDANCES = ("upcoming", "cancelled")
 # what the front desk enters on a visit (Clinic Users only)
 CLINIC_INPUT_FIELDS = {
     "clinic_patient_id",
@@ -276,21 +284,7 @@ class CalendarEvent(models.Model):
 
     def write(self, vals):
         self._clinic_check_input(vals, self)
-        if "clinic_entitlement_id" in vals:
-            for event in self:
-                if (
-                    event.clinic_attendance != "upcoming"
-                    and event.clinic_usage_id.state == "consumed"
-                    and event.clinic_entitlement_id.id != vals["clinic_entitlement_id"]
-                ):
-                    raise UserError(
-                        self.env._(
-                            "The package of %(event)s cannot be changed: the visit was already "
-                            "counted (%(attendance)s). Undo the arrival or no-show first.",
-                            event=event.display_name,
-                            attendance=event._clinic_attendance_label(),
-                        )
-                    )
+        self._clinic_check_counted_write(vals)
         if "clinic_entitlement_id" in vals and "clinic_coverage_note" not in vals:
             vals = dict(vals, clinic_coverage_note=False)
         previous = {}
@@ -307,6 +301,34 @@ class CalendarEvent(models.Model):
             )._clinic_sync_reservation()
         trusted(self)._clinic_authorization_written(vals)
         return res
+
+    def _clinic_check_counted_write(self, vals):
+        """A counted visit (arrived, a no-show, a late cancellation) keeps what it was
+        counted as: its package use, authorization, invoice and revenue entry tell of that
+        patient, service, practitioner, place and day. Writing the value a visit already has
+        is no change. Whoever writes: undoing the visit comes first."""
+        names = COUNTED_FIELDS.intersection(vals)
+        if not names:
+            return
+        for event in self.filtered(lambda e: e.clinic_attendance not in UNCOUNTED_ATTENDANCES):
+            changed = [
+                name
+                for name in sorted(names)
+                if event[name]
+                != self._fields[name].convert_to_record(
+                    self._fields[name].convert_to_cache(vals[name], event), event
+                )
+            ]
+            if changed:
+                raise UserError(
+                    self.env._(
+                        "%(fields)s of %(event)s cannot be changed: the visit was already "
+                        "counted (%(attendance)s). Undo the arrival or no-show first.",
+                        fields=field_labels(self, changed),
+                        event=event.display_name,
+                        attendance=event._clinic_attendance_label(),
+                    )
+                )
 
     @api.model
     def _clinic_check_input(self, vals, events=None):

@@ -46,13 +46,44 @@ def own_patient(env, partners):
 
 
 def to_utc_naive(value):
-    """A datetime, a date or an Odoo datetime / date string, as a naive UTC datetime (how
-    Odoo stores datetimes); an aware datetime is converted."""
+    """A datetime, a date, an Odoo datetime / date string or an ISO 8601 one (with its UTC
+    offset), as a naive UTC datetime (how Odoo stores datetimes); an aware datetime is
+    converted."""
+    if isinstance(value, str) and ("T" in value or "+" in value[10:]):
+        value = datetime.fromisoformat(value)
     if isinstance(value, datetime):
         if value.tzinfo:
             return value.astimezone(pytz.utc).replace(tzinfo=None)
         return value
     return fields.Datetime.to_datetime(value)
+
+
+def booking_moment(env, value, what):
+    """`value`, a time a client sends to the booking methods, as a naive UTC datetime; a
+    UserError saying what is expected for anything else."""
+    try:
+        moment = to_utc_naive(value)
+    except (TypeError, ValueError, OverflowError):
+        moment = None
+    # far from the years a visit is booked in: the slots' arithmetic would overflow
+    if not moment or not 1900 <= moment.year <= 9000:
+        raise UserError(
+            env._(
+                '%(what)s is not a date and time: send it as "YYYY-MM-DD HH:MM:SS" (UTC), '
+                "as the times offered are (got %(value)s).",
+                what=what,
+                value=repr(value),
+            )
+        )
+    return moment
+
+
+def one_package(packages):
+    """The booking methods work on one package: a UserError for none or several."""
+    if len(packages) != 1:
+        raise UserError(
+            packages.env._("Book on one package at a time (%(count)s given).", count=len(packages))
+        )
 
 
 class ClinicEntitlement(models.Model):
@@ -97,14 +128,16 @@ class ClinicEntitlement(models.Model):
         and location: `start`, `stop` (UTC, naive, as "YYYY-MM-DD HH:MM:SS" strings: what
         XML-RPC carries), `user_id`, `location_id`. The number of queries does not depend on
         the clinic's history."""
-        self.ensure_one()
+        one_package(self)
         self._clinic_booking_patient()
+        date_from = booking_moment(self.env, date_from, self.env._("The first day asked"))
+        date_to = booking_moment(self.env, date_to, self.env._("The last day asked"))
         package = trusted(self.sudo())
         service = package._clinic_booking_service(service_id)
         package._clinic_check_bookable()
         now = fields.Datetime.now().replace(microsecond=0)
-        first = max(to_utc_naive(date_from), now)
-        end = min(to_utc_naive(date_to), first + timedelta(days=MAX_SLOT_DAYS))
+        first = max(date_from, now)
+        end = min(date_to, first + timedelta(days=MAX_SLOT_DAYS))
         # the slots are laid from where the working hours start, even if that is before
         # `first` (already gone, or before the period asked): those are left out below
         begin = first - timedelta(days=1)
@@ -151,13 +184,14 @@ class ClinicEntitlement(models.Model):
         package does not allow, a time past, outside the practitioner's working hours, or
         taken meanwhile. Two patients booking the same time at once: the practitioner is
         locked first, one gets it, the other is told it was just taken."""
-        self.ensure_one()
+        one_package(self)
         patient = self._clinic_booking_patient()
+        start = booking_moment(self.env, start, self.env._("The visit's time"))
         package = trusted(self.sudo())
         company = package.company_id
         service = package._clinic_booking_service(service_id)
         package._clinic_check_bookable()
-        start = to_utc_naive(start).replace(second=0, microsecond=0)
+        start = start.replace(second=0, microsecond=0)
         stop = start + timedelta(minutes=service.clinic_visit_minutes or DEFAULT_VISIT_MINUTES)
         if start <= fields.Datetime.now():
             raise UserError(self.env._("This time has passed: choose a time still to come."))

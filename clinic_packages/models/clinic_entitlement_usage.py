@@ -1,8 +1,8 @@
 from collections import Counter
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
-from odoo.tools import clean_context
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import clean_context, format_date
 
 from .clinic_guard import GROUP_USER, is_trusted
 
@@ -212,8 +212,16 @@ class ClinicEntitlementUsage(models.Model):
                     )
                 vals["entitlement_line_id"] = line.id
             vals.pop("service_product_id", None)
-            if vals.get("entitlement_line_id") and not vals.get("entitlement_id"):
-                vals["entitlement_id"] = Line.browse(vals["entitlement_line_id"]).entitlement_id.id
+            if vals.get("entitlement_line_id"):
+                line = Line.browse(vals["entitlement_line_id"])
+                if not vals.get("entitlement_id"):
+                    vals["entitlement_id"] = line.entitlement_id.id
+                # before the line's capacity is asked: a use counts where its line is
+                self._clinic_check_line_package(
+                    self.env["clinic.entitlement"].browse(vals["entitlement_id"]), line
+                )
+            if not is_trusted(self.env):
+                self._clinic_check_manual_values(vals)
         self._clinic_check_capacity(
             Counter(
                 vals["entitlement_line_id"]
@@ -226,6 +234,58 @@ class ClinicEntitlementUsage(models.Model):
         usages.filtered(lambda u: u.state == "consumed")._clinic_recognise()
         usages.entitlement_id._clinic_refresh_state()
         return usages
+
+    @api.constrains("entitlement_id", "entitlement_line_id")
+    def _check_line_of_package(self):
+        for usage in self:
+            self._clinic_check_line_package(usage.entitlement_id, usage.entitlement_line_id)
+
+    @api.model
+    def _clinic_check_line_package(self, entitlement, line):
+        """A use is counted on a service line of its own package: the line's counters and
+        the package's revenue must tell of the same use."""
+        if line.entitlement_id != entitlement:
+            raise ValidationError(
+                self.env._(
+                    "The service %(service)s chosen belongs to package %(line_package)s, not "
+                    "to package %(name)s: choose a service of package %(name)s.",
+                    service=line.service_product_id.display_name,
+                    line_package=line.entitlement_id.name,
+                    name=entitlement.name,
+                )
+            )
+
+    @api.model
+    def _clinic_check_manual_values(self, vals):
+        """What the front desk gives a use it books by hand: a day within its package's
+        validity (its revenue is recognised at that date), and the practitioner credited
+        with it."""
+        entitlement = self.env["clinic.entitlement"].browse(vals.get("entitlement_id"))
+        if vals.get("date") and entitlement:
+            day = fields.Date.to_date(vals["date"])
+            start, expiry = entitlement.date_start, entitlement.date_expiry
+            if (start and day < start) or (expiry and day > expiry):
+                raise ValidationError(
+                    self.env._(
+                        "A use of package %(name)s is dated within its validity (%(start)s to "
+                        "%(expiry)s), not on %(date)s.",
+                        name=entitlement.name,
+                        start=format_date(self.env, start) if start else "-",
+                        expiry=format_date(self.env, expiry) if expiry else "-",
+                        date=format_date(self.env, day),
+                    )
+                )
+        if vals.get("user_id"):
+            user = self.env["res.users"].sudo().browse(vals["user_id"]).exists()
+            if not (user and user.clinic_practitioner and not user.share):
+                raise ValidationError(
+                    self.env._(
+                        "%(user)s is not a practitioner: a use is credited to the practitioner "
+                        "who saw the patient. Choose one (an administrator marks practitioners "
+                        "on the user's Clinic tab).",
+                        user=user.name or vals["user_id"],
+                    )
+                )
 
     @api.model
     def _clinic_check_capacity(self, wanted):
@@ -418,9 +478,18 @@ class ClinicEntitlementUsage(models.Model):
     def action_consume(self):
         """Record a booked use as delivered (used)."""
         self = self._clinic_begin_manual(self.env._("count a use by hand"))
+        today = fields.Date.context_today(self)
         for usage in self:
             if usage.state != "reserved":
                 raise UserError(self.env._("Only a booked use can be marked as used."))
+            if usage.date > today:
+                # its revenue is recognised at its date, never ahead of it
+                raise UserError(
+                    self.env._(
+                        "This use is dated %(date)s: it can be counted on that day, not before.",
+                        date=format_date(self.env, usage.date),
+                    )
+                )
         self._action_consume()
         return True
 

@@ -161,6 +161,28 @@ def check_retag(records, vals, names):
                 )
 
 
+def field_labels(model, names):
+    """The labels of the fields `names` of `model`, in the user's language, for a message."""
+    return ", ".join(model._fields[name]._description_string(model.env) for name in names)
+
+
+def check_new_tags(model, vals, names):
+    """Refuse a client's new record (`vals`) of `model` that would be tied to a package by
+    the fields `names`: only the clinic's actions make a package's entries."""
+    if is_trusted(model.env):
+        return
+    given = [name for name in names if vals.get(name)]
+    if given:
+        raise AccessError(
+            model.env._(
+                "%(fields)s of a new %(model)s is set by the clinic's actions (sell, arrive, "
+                "refund, expire), not by hand.",
+                fields=field_labels(model, given),
+                model=model._description,
+            )
+        )
+
+
 class ClinicGuardMixin(models.AbstractModel):
     """Fields a client may set directly, per group; every other field changes only through
     a business action (trusted). Values are checked before they reach the database."""
