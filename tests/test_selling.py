@@ -207,6 +207,23 @@ class TestQuantities(SellingCase):
             self.assertEqual(entitlement.amount_total, 1200.0)
             self.assertEqual(entitlement.unit_value, 150.0)
 
+    def test_price_changed_after_confirmation_reprices_open_packages(self):
+        """The salesman lowers the price of a confirmed line: its open packages take the new
+        price (and value per use), which the line's invoice bills; a closed package keeps
+        the price it was settled at."""
+        order = self._clinic_sell(self.package_physio8, qty=2, user=self.receptionist)
+        first, second = order.clinic_entitlement_ids.sorted("id")
+        second.sudo().action_cancel()
+        line = order.order_line.with_user(self.receptionist)
+        line.write({"price_unit": 800.0, "discount": 10.0})
+        self.assertRecordValues(
+            first, [{"amount_total": 720.0, "amount_untaxed": 720.0, "unit_value": 90.0}]
+        )
+        self.assertEqual(second.amount_total, 1600.0)
+        # the line's invoice bills each unit at that price too
+        invoice_line = self._invoice(order).invoice_line_ids
+        self.assertEqual(invoice_line.price_subtotal / invoice_line.quantity, 720.0)
+
     def test_non_integer_quantity_refused(self):
         order = self._clinic_sell(self.package_physio8, qty=1.5, confirm=False)
         with self.assertRaises(UserError) as error:

@@ -1,6 +1,14 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from .clinic_entitlement import OPEN_STATES
+from .clinic_guard import trusted
+
+# what a confirmed line's package price is made of
+PRICE_FIELDS = {"price_unit", "discount", "tax_id", "product_uom_qty"}
+# packages that take a new price of their line: not yet settled (closed, expired)
+REPRICED_STATES = (*OPEN_STATES, "exhausted")
+
 
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
@@ -56,17 +64,40 @@ class SaleOrderLine(models.Model):
         self.ensure_one()
         order = self.order_id
         vals = self.env["clinic.entitlement"]._prepare_from_product(self.product_id)
-        quantity = self.product_uom_qty or 1.0
         vals.update(
             {
                 "partner_id": order.partner_id.id,
                 "sale_line_id": self.id,
                 "company_id": order.company_id.id,
-                "amount_total": order.currency_id.round(self.price_total / quantity),
-                "amount_untaxed": order.currency_id.round(self.price_subtotal / quantity),
+                **self._clinic_package_price(),
             }
         )
         return vals
+
+    def _clinic_package_price(self):
+        """The price of one package sold on this line (its value per use follows)."""
+        self.ensure_one()
+        quantity = self.product_uom_qty or 1.0
+        currency = self.order_id.currency_id
+        return {
+            "amount_total": currency.round(self.price_total / quantity),
+            "amount_untaxed": currency.round(self.price_subtotal / quantity),
+        }
+
+    def _clinic_sync_prices(self):
+        """The price of a confirmed line changed (unit price, discount, taxes, quantity):
+        its packages still open take the new price, so that each use is valued at what the
+        line sells it for. A closed package keeps the price it was settled at."""
+        for line in self.filtered(
+            lambda sol: sol.product_id.clinic_package_ok and sol.order_id.state == "sale"
+        ):
+            packages = line.sudo().clinic_entitlement_ids.filtered(
+                lambda e: e.state in REPRICED_STATES
+            )
+            price = line._clinic_package_price()
+            for package in packages:
+                if any(package[name] != value for name, value in price.items()):
+                    trusted(package).write(price)
 
     def _clinic_sync_entitlements(self):
         """One package per unit sold on confirmed lines: create the missing ones, cancel the
@@ -107,6 +138,8 @@ class SaleOrderLine(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
+        if PRICE_FIELDS.intersection(vals):
+            self._clinic_sync_prices()
         if "product_uom_qty" in vals:
             self._clinic_sync_entitlements()
             # the packages of a line already invoiced changed: its posted invoices are split
