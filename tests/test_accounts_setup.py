@@ -2,6 +2,7 @@
 create them."""
 
 from odoo.exceptions import UserError
+from odoo.tests import Form
 
 from .common import ClinicCase
 
@@ -134,3 +135,19 @@ class TestAccountsSetup(ClinicCase):
         self.assertFalse(accounts["income"])
         self.assertFalse(company.clinic_deferred_account_id)
         self.assertEqual(self._account_count(), count)
+
+    def test_settings_show_and_change_them(self):
+        """An accounting manager sees the package accounts and journal in the Clinic
+        settings and can change them there."""
+        company = self.env.company
+        journal = self.env["account.journal"].create(
+            {"name": "Clinic Misc", "code": "CLMI", "type": "general", "company_id": company.id}
+        )
+        admin = self.env.ref("base.user_admin")
+        with Form(self.env["res.config.settings"].with_user(admin)) as settings:
+            self.assertEqual(
+                settings.clinic_deferred_account_id, company.clinic_deferred_account_id
+            )
+            settings.clinic_journal_id = journal
+        settings.record.execute()
+        self.assertEqual(company.clinic_journal_id, journal)

@@ -210,3 +210,50 @@ class TestFrontDesk(ClinicCase):
         self.assertEqual(archived.clinic_usage_id.state, "released")
         self.assertEqual(usage.state, "released")
         self.assertEqual(self.entitlement.uses_reserved, 0)
+
+    # ------------------------------------------------------------------ native screens
+    def test_attendance_buttons_follow_what_can_succeed(self):
+        """The buttons show only what can succeed: "No-show (use package)" for a package
+        that counts no-shows, the fee's button only when a fee is set (else a plain
+        "No-show" that releases the use)."""
+        visit = self._desk_book(at(3), user_id=self.practitioner.id)
+        self.assertRecordValues(
+            visit, [{"clinic_count_no_show": True, "clinic_no_show_fee_set": True}]
+        )
+        self.entitlement.sudo().count_no_show = False
+        self.env.company.clinic_no_show_product_id = False
+        visit.invalidate_recordset()
+        self.assertRecordValues(
+            visit, [{"clinic_count_no_show": False, "clinic_no_show_fee_set": False}]
+        )
+        arch = visit.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn("not clinic_count_no_show", arch)
+        self.assertIn('string="No-show"', arch)
+
+    def test_packages_are_sold_from_the_patient(self):
+        """Packages have no "New": the patient's packages offer "Sell a Package", a quotation
+        for that patient; the patient's form shows the Packages button even at 0."""
+        Package = self.desk["clinic.entitlement"]
+        for view in ("list", "kanban", "form"):
+            arch = Package.get_views([(False, view)])["views"][view]["arch"]
+            self.assertIn('create="0"', arch, view)
+        action = self.patient_2.with_user(self.receptionist).action_view_clinic_entitlements()
+        sell = Package.with_context(action["context"]).action_clinic_sell_package()
+        self.assertEqual(sell["res_model"], "sale.order")
+        with Form(self.desk["sale.order"].with_context(sell["context"])) as order:
+            self.assertEqual(order.partner_id, self.patient_2)
+        partner_arch = self.desk["res.partner"].get_views([(False, "form")])["views"]["form"][
+            "arch"
+        ]
+        self.assertNotIn("not clinic_entitlement_count", partner_arch)
+
+    def test_practitioner_is_chosen_with_the_patient(self):
+        """On a clinic visit's form the practitioner sits with the patient and service."""
+        with Form(self.desk["calendar.event"]) as form:
+            form.start = at(3)
+            form.clinic_patient_id = self.patient
+            form.clinic_service_id = self.physio
+            form.user_id = self.practitioner
+        arch = self.desk["calendar.event"].get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn('string="Practitioner"', arch)
+        self.assertEqual(form.record.user_id, self.practitioner)

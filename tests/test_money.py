@@ -152,6 +152,28 @@ class TestUnearnedRevenue(MoneyCase):
 
 
 @freeze_time(TODAY)
+class TestEntriesShowTheirPackages(MoneyCase):
+    def test_invoice_and_recognition_open_their_packages(self):
+        """The accountant opens a package invoice's packages (through its sale line) and a
+        recognition entry's package from the entry."""
+        order = self._clinic_sell(self.package_physio8, qty=2)
+        invoice = order._create_invoices()
+        invoice.action_post()
+        accountant = self.env(user=self.manager)["account.move"]
+        packages = order.clinic_entitlement_ids
+        invoice = accountant.browse(invoice.id)
+        self.assertEqual((invoice.clinic_package_ids, invoice.clinic_package_count), (packages, 2))
+        self.assertEqual(
+            invoice.action_clinic_view_packages()["domain"], [("id", "in", packages.ids)]
+        )
+        recognition = self._clinic_book(at(3), patient=self.patient)
+        attend(recognition, "arrive")
+        entry = accountant.browse(recognition.clinic_usage_id.move_id.id)
+        action = entry.action_clinic_view_packages()
+        self.assertEqual(action["res_id"], recognition.clinic_entitlement_id.id)
+
+
+@freeze_time(TODAY)
 class TestExpiry(MoneyCase):
     def test_expiry_posts_breakage_and_extension_reverses_it(self):
         entitlement, __ = self._sell_invoiced()
@@ -410,6 +432,22 @@ class TestPrepaidCredit(MoneyCase):
         )
         payment.action_post()
         return payment
+
+    def test_prepayment_is_chosen_on_the_payment_form(self):
+        """The accountant registers a prepayment from Payments, choosing its package on the
+        form; once posted, the package is no longer editable there."""
+        entitlement = self._clinic_sell(self.package_prepaid).clinic_entitlement_ids
+        Payment = self.env(user=self.manager)["account.payment"]
+        with Form(Payment.with_context(default_payment_type="inbound")) as form:
+            form.partner_id = self.patient
+            form.amount = 400.0
+            form.journal_id = self.bank
+            form.clinic_entitlement_id = entitlement
+        payment = form.record
+        payment.action_post()
+        self.assertEqual(payment.move_id.line_ids.clinic_entitlement_id, entitlement)
+        with Form(payment) as form:
+            self.assertTrue(form._get_modifier("clinic_entitlement_id", "readonly"))
 
     def test_sale_line_has_nothing_to_invoice(self):
         order = self._clinic_sell(self.package_prepaid)

@@ -33,6 +33,14 @@ class AccountMove(models.Model):
         readonly=True,
     )
 
+    clinic_package_ids = fields.Many2many(
+        "clinic.entitlement",
+        string="Packages",
+        compute="_compute_clinic_package_ids",
+        help="The packages this entry bills, credits, recognises or expires.",
+    )
+    clinic_package_count = fields.Integer(compute="_compute_clinic_package_ids")
+
     clinic_breakage_ids = fields.One2many(
         "clinic.entitlement.breakage",
         "move_id",
@@ -40,6 +48,36 @@ class AccountMove(models.Model):
         readonly=True,
         help="The packages a grouped expiry entry recognises as breakage, and how much each.",
     )
+
+    @api.depends(
+        "clinic_entitlement_id",
+        "line_ids.clinic_entitlement_id",
+        "invoice_line_ids.sale_line_ids.clinic_entitlement_ids",
+    )
+    def _compute_clinic_package_ids(self):
+        for move in self:
+            # a package invoice reaches its packages through its sale lines
+            packages = (
+                move.clinic_entitlement_id
+                | move.line_ids.clinic_entitlement_id
+                | move.invoice_line_ids.sale_line_ids.clinic_entitlement_ids
+            )
+            move.clinic_package_ids = packages
+            move.clinic_package_count = len(packages)
+
+    def action_clinic_view_packages(self):
+        """The packages of this entry: the one, or their list."""
+        self.ensure_one()
+        packages = self.clinic_package_ids
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "clinic_packages.clinic_entitlement_action"
+        )
+        action["context"] = {"create": False}
+        if len(packages) == 1:
+            action.update(views=[(False, "form")], res_id=packages.id)
+        else:
+            action["domain"] = [("id", "in", packages.ids)]
+        return action
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -156,6 +156,12 @@ class CalendarEvent(models.Model):
         string="Authorization Uses", compute="_compute_clinic_authorization_info"
     )
     clinic_warning = fields.Text(compute="_compute_clinic_warning")
+    # which attendance buttons can succeed (the buttons show only those)
+    clinic_count_no_show = fields.Boolean(related="clinic_entitlement_id.count_no_show")
+    clinic_no_show_fee_set = fields.Boolean(
+        compute="_compute_clinic_no_show_fee_set",
+        help="The visit's company charges a no-show fee (its product is set in Settings).",
+    )
     clinic_coverage_trace = fields.Text(
         string="Who Pays",
         compute="_compute_clinic_coverage_trace",
@@ -175,6 +181,14 @@ class CalendarEvent(models.Model):
                     or event.clinic_authorization_id.company_id
                     or self.env.company
                 )
+
+    @api.depends("clinic_company_id")
+    @api.depends_context("company")
+    def _compute_clinic_no_show_fee_set(self):
+        for event in self:
+            event.clinic_no_show_fee_set = bool(
+                event._clinic_company().sudo().clinic_no_show_product_id
+            )
 
     @api.depends("clinic_usage_ids")
     def _compute_clinic_usage_id(self):

@@ -12,7 +12,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, format_amount
 
 from .calendar_event import AUTHORIZATION_FIELDS, defer_sync, is_sync_deferred
-from .clinic_guard import existence_probe
+from .clinic_guard import existence_probe, is_id
 from .clinic_sql import flushing
 
 _logger = logging.getLogger(__name__)
@@ -488,8 +488,3 @@ def fill_slots(param, values):
         return values.get(param, param)
     except TypeError:  # not hashable: not a placeholder
         return param
-
-
-def is_id(value):
-    """Whether `value` is a record id as a client sends it (not a boolean)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0

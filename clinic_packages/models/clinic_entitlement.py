@@ -6,7 +6,7 @@ from odoo.osv import expression
 from odoo.tools.misc import format_amount
 
 from .calendar_event import defer_sync
-from .clinic_guard import GROUP_MANAGER, GROUP_USER, is_trusted
+from .clinic_guard import GROUP_MANAGER, GROUP_USER, is_id, is_trusted
 from .product_template import ACTIVATION_SELECTION, BILLING_SELECTION
 
 # states in which a package may still be booked against, one way or another
@@ -577,6 +577,22 @@ class ClinicEntitlement(models.Model):
     # -------------------------------------------------------------------------
     # ACTIONS
     # -------------------------------------------------------------------------
+
+    @api.model
+    def action_clinic_sell_package(self):
+        """A new quotation, for the patient whose packages are shown (from their form): a
+        package is sold, then confirming the order gives it."""
+        partner_id = self.env.context.get("default_partner_id")
+        partner = self.env["res.partner"].browse(partner_id if is_id(partner_id) else ())
+        context = {"default_partner_id": partner.id} if partner.exists() else {}
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Sell a Package"),
+            "res_model": "sale.order",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "context": context,
+        }
 
     def action_pause(self):
         self = self._clinic_begin(GROUP_USER, self.env._("pause a package"))

@@ -161,6 +161,11 @@ def check_retag(records, vals, names):
                 )
 
 
+def is_id(value):
+    """Whether `value` is a record id as a client sends it (not a boolean)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
 def field_labels(model, names):
     """The labels of the fields `names` of `model`, in the user's language, for a message."""
     return ", ".join(model._fields[name]._description_string(model.env) for name in names)

@@ -152,6 +152,10 @@ tours.add("clinic_day_sheet_no_show_fee", {
             trigger: ".o_data_row:contains(Maria Lopez) .o_field_widget[name=clinic_attendance]:contains(Upcoming)",
         },
         {
+            content: "A late cancellation is one click away on the sheet too",
+            trigger: ".o_data_row:contains(Maria Lopez) button[name=action_clinic_late_cancel]",
+        },
+        {
             content: "Charge the no-show fee",
             trigger: ".o_data_row:contains(Maria Lopez) button[name=action_clinic_no_show_fee]",
             run: "click",
