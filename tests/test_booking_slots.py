@@ -19,6 +19,7 @@ from odoo import Command, api, fields, sql_db
 from odoo.exceptions import AccessError, UserError
 from odoo.service.model import retrying
 from odoo.tests import HttpCase, freeze_time, new_test_user
+from odoo.tools.misc import format_date, format_time
 
 from .common import RPC_ACCESS_ERROR as ACCESS_ERROR
 from .common import RPC_WARNING as WARNING
@@ -652,19 +653,23 @@ class TestBookingPortalPages(BookingHttpCase):
         )
         slots = first.xpath(".//button")
         start = first.xpath("./input[@name='start']/@value")[0]
-        self.assertRegex(slots[0].text_content(), r"\d\d:\d\d\s+Dr. Practitioner")
-        hour = int(start[11:13])
-        self.assertIn(f"{(hour + 9) % 24:02d}:{start[14:16]}", slots[0].text_content())
+        # the time as Maria reads it: Tokyo's, in her language's short format (en_US: 5:00 PM)
+        local = fields.Datetime.to_datetime(start) + timedelta(hours=9)
+        shown = format_time(self.env(user=self.maria_user), local.time(), time_format="short")
+        self.assertRegex(shown, r"^\d{1,2}:\d\d\s(AM|PM)$")
+        self.assertIn(shown, slots[0].text_content())
+        self.assertIn("Dr. Practitioner", slots[0].text_content())
         # choosing a time asks to confirm it (nothing booked yet), in Tokyo time too
         self.assertEqual(first.get("method"), "get")
         query = {i.get("name"): i.get("value") for i in first.xpath("./input")}
         __, page = self._page(f"{first.get('action')}?{urlencode(query)}")
         self.assertFalse(self._visits())
         confirm = page.xpath("//div[hasclass('o_clinic_confirm_card')]//form")[0]
-        self.assertIn(
-            f"{(hour + 9) % 24:02d}:{start[14:16]}",
-            page.xpath("string(//div[hasclass('o_clinic_confirm_card')])"),
-        )
+        card = page.xpath("string(//div[hasclass('o_clinic_confirm_card')])")
+        self.assertIn(shown, card)
+        # the day in her language too
+        day = format_date(self.env(user=self.maria_user), local.date(), date_format="EEEE d MMMM y")
+        self.assertIn(day, card)
         data = {i.get("name"): i.get("value") for i in confirm.xpath("./input")}
         self.assertEqual(data["start"], start)
         # a time with someone the package does not allow (an edited link): nothing to confirm

@@ -7,10 +7,22 @@ import pytz
 from odoo import fields, http
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
+from odoo.tools.misc import format_date, format_time
 
 # the slots of one page of /my/packages/<id>/book, and how far ahead a patient may look
 DAYS_SHOWN = 14
 PAGES = 6
+# a day as the patient reads it, in their language ("Monday 7 December 2026"; LDML)
+DAY_FORMAT = "EEEE d MMMM y"
+
+
+def patient_time(local):
+    """A local time as the patient reads it, in their language (9:00 AM, 09:00, ...)."""
+    return format_time(request.env, local.time(), time_format="short")
+
+
+def patient_day(day):
+    return format_date(request.env, day, date_format=DAY_FORMAT)
 
 
 class ClinicPortalBooking(http.Controller):
@@ -61,7 +73,7 @@ class ClinicPortalBooking(http.Controller):
         return {
             "start": fields.Datetime.to_string(moment),
             "date": local.date(),
-            "time": local.strftime("%H:%M"),
+            "time": patient_time(local),
             "user": user,
             "location": location,
         }
@@ -85,7 +97,7 @@ class ClinicPortalBooking(http.Controller):
             days[local.date()].append(
                 dict(
                     slot,
-                    time=local.strftime("%H:%M"),
+                    time=patient_time(local),
                     user=users.browse(slot["user_id"]),
                     location=locations.browse(slot["location_id"] or []),
                 )
@@ -136,6 +148,7 @@ class ClinicPortalBooking(http.Controller):
             "pages": PAGES,
             "error": error,
             "clinic_tz": tz_name,
+            "clinic_day": patient_day,
             "choice": None,
         }
         if service and start and not error:

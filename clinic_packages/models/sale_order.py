@@ -55,6 +55,15 @@ class SaleOrder(models.Model):
             return refundable.action_refund()
         return self.action_view_clinic_entitlements()
 
+    def action_clinic_view_prepayments(self):
+        """The prepayments received for this order's packages."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_account_payments")
+        action["domain"] = [("id", "in", self.clinic_entitlement_ids.payment_ids.ids)]
+        action["context"] = {"create": False}
+        action["name"] = action["display_name"] = self.env._("Prepayments of %s", self.name)
+        return action
+
     def action_view_clinic_entitlements(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id(
