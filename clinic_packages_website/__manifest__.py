@@ -9,6 +9,9 @@
     "website": "https://github.com/clinic-packages/clinic_packages",
     "license": "LGPL-3",
     "depends": ["clinic_packages", "website_sale"],
+    "data": [
+        "views/website_sale_templates.xml",
+    ],
     "demo": [
         "demo/clinic_website_demo.xml",
     ],

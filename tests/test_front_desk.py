@@ -257,3 +257,18 @@ class TestFrontDesk(ClinicCase):
         arch = self.desk["calendar.event"].get_views([(False, "form")])["views"]["form"]["arch"]
         self.assertIn('string="Practitioner"', arch)
         self.assertEqual(form.record.user_id, self.practitioner)
+
+    def test_the_app_opens_on_the_appointments_for_the_front_desk(self):
+        """Receptionists and practitioners land on the appointments; the dashboard (the
+        clinic's money) is the managers' and accountants' landing screen."""
+        Menu = self.env["ir.ui.menu"]
+        dashboard = self.env.ref("clinic_packages.menu_clinic_dashboard")
+        root = self.env.ref("clinic_packages.menu_clinic_root")
+        for user, sees_dashboard in ((self.receptionist, False), (self.manager, True)):
+            visible = Menu.with_user(user)._visible_menu_ids()
+            self.assertEqual(dashboard.id in visible, sees_dashboard, user.login)
+            first = root.child_id.filtered(lambda m, v=visible: m.id in v).sorted("sequence")[:1]
+            expected = (
+                dashboard if sees_dashboard else self.env.ref("clinic_packages.menu_clinic_visits")
+            )
+            self.assertEqual(first, expected, user.login)

@@ -7,7 +7,7 @@ import {
 
 // A logged-in patient buys a published clinic package in the shop: product page, cart, billing
 // address, then pays with the Demo provider (successful payment) and lands on the
-// confirmation page.
+// confirmation page, which offers to book the first visit on the package.
 registry.category("web_tour.tours").add("clinic_shop_buy_package", {
     url: "/shop",
     steps: () => [
@@ -20,5 +20,9 @@ registry.category("web_tour.tours").add("clinic_shop_buy_package", {
             zip: "1000",
         }),
         ...payWithDemo(),
+        {
+            content: "The paid package is ready: its first visit is booked from here",
+            trigger: ".o_clinic_shop_ready:contains(8 Physio Sessions) a.o_clinic_shop_book[href$='/book']",
+        },
     ],
 });

@@ -131,6 +131,15 @@ export function confirmThenCancelVisit(screens = {}) {
             content: "Cancel it",
             trigger: `${upcoming} button.o_clinic_cancel_visit`,
             run: "click",
+        },
+        {
+            content: "Asked once more, with what happens to the package",
+            trigger: ".modal.show:contains(Cancel this visit?):contains(goes back to your package)",
+        },
+        {
+            content: "Confirm the cancellation",
+            trigger: ".modal.show button.o_clinic_cancel_confirm",
+            run: "click",
             expectUnloadPage: true,
         },
         {
