@@ -188,3 +188,16 @@ class TestCreditAllocationPrefill(MoneyCase):
         self.assertEqual(self._partials(self.invoice_new), {})
         self.assertEqual(self.credit_1.amount_residual, -80.0)
         self.assertEqual(self.credit_2.amount_residual, -200.0)
+
+    def test_the_patient_form_shows_the_credit_to_apply(self):
+        """The patient's button says how much credit Apply Credit would apply (the wizard's
+        own credits), and is hidden with none left."""
+        patient = self.patient.with_user(self.manager)
+        self.assertEqual(patient.clinic_credit_amount, 500.0)
+        with self._form() as form:
+            self.assertEqual(form.credit_total, 500.0)
+        form.record.action_confirm()
+        patient.invalidate_recordset()
+        self.assertEqual(patient.clinic_credit_amount, 0.0)
+        arch = patient.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn("not clinic_credit_amount", arch)

@@ -14,6 +14,19 @@ class ResPartner(models.Model):
     clinic_authorization_count = fields.Integer(
         string="Authorizations Count", compute="_compute_clinic_authorization_count"
     )
+    clinic_credit_amount = fields.Monetary(
+        string="Credit to Apply",
+        compute="_compute_clinic_credit_amount",
+        currency_field="clinic_credit_currency_id",
+        groups="account.group_account_invoice",
+        help="What the patient paid and is not applied to an invoice yet (prepayments, "
+        "overpayments, credit notes), in the current company: Apply Credit applies it.",
+    )
+    clinic_credit_currency_id = fields.Many2one(
+        "res.currency",
+        compute="_compute_clinic_credit_amount",
+        groups="account.group_account_invoice",
+    )
 
     @api.depends("clinic_entitlement_ids")
     def _compute_clinic_entitlement_count(self):
@@ -24,6 +37,18 @@ class ResPartner(models.Model):
         )
         for partner in self:
             partner.clinic_entitlement_count = counts.get(partner._origin, 0)
+
+    @api.depends_context("company")
+    def _compute_clinic_credit_amount(self):
+        company = self.env.company
+        Allocation = self.env["clinic.credit.allocation"]
+        for partner in self:
+            domain = Allocation._clinic_open_items_domain(partner, company)
+            [[residual]] = self.env["account.move.line"]._read_group(
+                domain + [("amount_residual", "<", 0)], aggregates=["amount_residual:sum"]
+            )
+            partner.clinic_credit_amount = -(residual or 0.0)
+            partner.clinic_credit_currency_id = company.currency_id
 
     def action_clinic_allocate_credit(self):
         """Open the wizard that applies this patient's credits to their open invoices."""

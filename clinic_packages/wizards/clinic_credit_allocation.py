@@ -38,18 +38,23 @@ class ClinicCreditAllocation(models.TransientModel):
     credit_total = fields.Monetary(compute="_compute_totals", string="Credit Available")
     amount_total = fields.Monetary(compute="_compute_totals", string="To Apply")
 
+    @api.model
+    def _clinic_open_items_domain(self, partner, company):
+        """The open receivable items of `partner` (and its contacts) in `company`: with a
+        negative residual, the credits the wizard applies; positive, what is due."""
+        return [
+            ("partner_id", "child_of", partner.commercial_partner_id.id),
+            ("company_id", "=", company.id),
+            ("account_type", "=", "asset_receivable"),
+            ("parent_state", "=", "posted"),
+            ("reconciled", "=", False),
+        ]
+
     @api.depends("partner_id", "company_id")
     def _compute_lines(self):
         Line = self.env["account.move.line"]
         for wizard in self:
-            partner = wizard.partner_id.commercial_partner_id
-            domain = [
-                ("partner_id", "child_of", partner.id),
-                ("company_id", "=", wizard.company_id.id),
-                ("account_type", "=", "asset_receivable"),
-                ("parent_state", "=", "posted"),
-                ("reconciled", "=", False),
-            ]
+            domain = self._clinic_open_items_domain(wizard.partner_id, wizard.company_id)
             credits = Line.search(domain + [("amount_residual", "<", 0)], order="date, id")
             invoices = Line.search(
                 domain + [("amount_residual", ">", 0), ("move_id.move_type", "=", "out_invoice")],
