@@ -18,7 +18,7 @@ from pathlib import Path
 import openpyxl
 
 from odoo import Command
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, freeze_time
 
 from .common import ClinicCase, ClinicRpcMixin, ClinicTestMixin
@@ -390,6 +390,29 @@ class TestImportPackages(ImportCase):
         self.assertEqual(wizard.state, "failed")
         self.assertIn("choose a clearing account", wizard.result)
         self.assertFalse(self._imported("JANE-501"))
+
+    def test_clearing_account_is_not_a_patients_or_the_banks(self):
+        """A receivable would turn a package already paid in the old system into a debt of
+        the patient, a bank account into money nobody received: refused, nothing written."""
+        receivable = self.patient.property_account_receivable_id
+        wizard = self._import(
+            "packages", csv_file("packages.csv"), clearing_account_id=receivable.id
+        )
+        self.assertEqual(wizard.state, "failed")
+        self.assertIn("the clearing account cannot be", wizard.result)
+        self.assertFalse(self._imported("JANE-501") or self._openings())
+
+    def test_a_nul_character_is_refused_with_its_line(self):
+        content = (
+            b"reference,patient,package,service,quantity,used,unearned\n"
+            b"RN,Maria\x00Lopez,8 Physio Sessions,97110,8,2,600\n"
+        )
+        with self.assertRaisesRegex(UserError, "Line 2 of the file holds a NUL character"):
+            self._import("packages", content, dry_run=True)
+        with self.assertRaisesRegex(ValidationError, "is not one of"):
+            self.env["clinic.import"].with_user(self.manager).create(
+                {"kind": "bogus", "file": base64.b64encode(b"x"), "filename": "x.csv"}
+            )
 
     def test_rows_of_one_package_must_agree(self):
         rows = (

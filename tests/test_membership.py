@@ -346,17 +346,22 @@ class TestMembershipRenewal(MembershipMixin, ClinicCase):
         )
         self.assertFalse(self._renew("2026-02-05"))
 
-    def test_cancelling_the_current_period_cancels_the_membership(self):
-        """A manager cancels the (unused) current period: the membership stops renewing,
-        with the day it was cancelled, as when it is cancelled itself."""
+    def test_refunding_the_current_period_cancels_the_membership(self):
+        """The current period was invoiced: a manager cannot cancel it (its money would stay
+        on the unearned account), but refunds it; the membership then stops renewing, with
+        the day it was refunded, as when it is cancelled itself."""
         membership = self._sell(self.monthly_no_rollover)
         self._renew("2026-02-05")
         second = membership.current_period_id
         with freeze_time("2026-02-07"):
             with self.assertRaises(AccessError):
                 second.with_user(self.receptionist).action_cancel()
-            second.with_user(self.manager).action_cancel()
-        self.assertEqual(second.state, "cancelled")
+            with self.assertRaisesRegex(UserError, "still holds .* of unearned revenue"):
+                second.with_user(self.manager).action_cancel()
+            self.assertEqual(second.state, "active")
+            self.assertEqual(membership.state, "active")
+            second.with_user(self.manager)._clinic_refund(second.amount_total)
+        self.assertEqual(second.state, "refunded")
         self.assertRecordValues(
             membership,
             [{"state": "cancelled", "date_next": False, "date_cancelled": date(2026, 2, 7)}],

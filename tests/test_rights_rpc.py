@@ -126,6 +126,14 @@ class RightsCase(ClinicRpcMixin, ClinicTestMixin, HttpCase):
             }
         )
 
+    def _open_credit(self, partner, amount):
+        """The receivable item of a posted payment of `partner`: a credit to apply."""
+        payment = self._payment(partner, amount)
+        payment.action_post()
+        return payment.move_id.line_ids.filtered(
+            lambda line: line.account_type == "asset_receivable"
+        )
+
     # ------------------------------------------------------------------ clients
     def snapshot(self):
         """Counters, states, prices, owners and entries of everything the probes aim at."""
@@ -655,11 +663,7 @@ class TestBadInput(RightsCase):
 
     def test_credit_of_another_patient(self):
         """The allocation wizard applies the patient's own credits only."""
-        other_credit = self._payment(self.patient_2, 100.0)
-        other_credit.action_post()
-        credit_line = other_credit.move_id.line_ids.filtered(
-            lambda line: line.account_type == "asset_receivable"
-        )
+        credit_line = self._open_credit(self.patient_2, 100.0)
         invoice = self.entitlement.sale_line_id.invoice_lines.move_id
         wizard = self.rpc(
             self.manager,
@@ -896,3 +900,177 @@ class TestCountsAndEntriesFollowTheActions(RightsCase):
         self.env.invalidate_all()
         self.assertEqual(payment.clinic_entitlement_id, package)
         self.assertEqual(set(payment.move_id.line_ids.clinic_entitlement_id.ids), {package.id})
+
+
+class TestWizardsAndTermsHold(RightsCase):
+    """The package's money, terms and family, and the wizards' values, as a client sends
+    them: a billed package is refunded rather than cancelled, its line's terms stay sane and
+    follow the adjust rule, a family member removed gives back their visits, an
+    authorization keeps the terms it counted under, and a wizard's bad value gets a
+    message."""
+
+    def _billed(self):
+        """A package sold and invoiced (posted), nothing used."""
+        package = self._sold(self.package_physio8)
+        package.sale_order_id._create_invoices().action_post()
+        return package
+
+    def test_a_billed_package_is_refunded_not_cancelled(self):
+        package = self._billed()
+        self.refused(
+            self.manager,
+            "clinic.entitlement",
+            "action_cancel",
+            package.ids,
+            code=WARNING,
+            match="still holds",
+        )
+
+    def test_a_line_keeps_sane_terms_and_follows_the_adjust_rule(self):
+        manager = self.manager
+        self.refused(
+            manager,
+            "clinic.entitlement.line",
+            "write",
+            self.line.ids,
+            {"patient_pays": -100.0},
+            code=WARNING,
+            match="cannot be negative",
+        )
+        # the manager removes every use not taken: the package is used up, and what it still
+        # holds is breakage, as through the adjust wizard
+        package = self._billed()
+        self._visit(
+            VISIT - timedelta(days=14), clinic_entitlement_id=package.id
+        ).action_clinic_arrive()
+        self.rpc(manager, "clinic.entitlement.line", "write", package.line_ids.ids, {"quantity": 1})
+        self.env.invalidate_all()
+        self.assertEqual(package.state, "exhausted")
+        money = package._clinic_money()
+        self.assertEqual(
+            (money["unearned"], money["recognised"], money["breakage"]), (0.0, 200.0, 1400.0)
+        )
+
+    def test_a_family_member_removed_gives_back_their_visits(self):
+        desk = self.receptionist
+        self.rpc(
+            desk,
+            "clinic.entitlement",
+            "write",
+            self.entitlement.ids,
+            {"shared_partner_ids": [(4, self.patient_2.id)]},
+        )
+        visit = self._visit(
+            VISIT + timedelta(days=2),
+            patient=self.patient_2,
+            clinic_entitlement_id=self.entitlement.id,
+        )
+        use = visit.clinic_usage_id
+        self.assertEqual((use.state, use.entitlement_id), ("reserved", self.entitlement))
+        self.rpc(
+            desk,
+            "clinic.entitlement",
+            "write",
+            self.entitlement.ids,
+            {"shared_partner_ids": [(3, self.patient_2.id)]},
+        )
+        self.env.invalidate_all()
+        self.assertFalse(visit.clinic_entitlement_id)
+        self.assertEqual(use.state, "released")
+        self.assertIn("no longer shared", visit.clinic_coverage_note)
+
+    def test_an_authorization_keeps_the_terms_it_counted_under(self):
+        visit = self._visit(
+            VISIT, patient=self.patient_2, clinic_authorization_id=self.authorization.id
+        )
+        self.assertEqual(self.authorization.scheduled, 1)
+        for values in (
+            {"auth_type": "units"},
+            {"pending": True},
+            {"date_end": str(VISIT.date() - timedelta(days=1))},
+            {"service_product_ids": [(6, 0, self.massage.ids)]},
+        ):
+            with self.subTest(values=values):
+                self.refused(
+                    self.receptionist,
+                    "clinic.authorization",
+                    "write",
+                    self.authorization.ids,
+                    values,
+                    code=WARNING,
+                    match="already counts 1 visit(s)",
+                )
+        # terms that still cover the visit are changed freely
+        self.rpc(
+            self.receptionist,
+            "clinic.authorization",
+            "write",
+            self.authorization.ids,
+            {"date_end": str(VISIT.date() + timedelta(days=30)), "allowed": 5},
+        )
+        self.assertEqual(visit.clinic_authorization_id, self.authorization)
+
+    def test_wizard_values_get_a_message(self):
+        manager = self.manager
+        for model, values in (
+            (
+                "clinic.entitlement.adjust",
+                {"entitlement_id": self.entitlement.id, "delta": "abc", "reason": "x"},
+            ),
+            (
+                "clinic.entitlement.adjust",
+                {"entitlement_id": self.entitlement.id, "delta": 2.5, "reason": "x"},
+            ),
+            ("clinic.entitlement.refund", {"entitlement_id": self.entitlement.id, "amount": "abc"}),
+            ("clinic.import", {"kind": "bogus", "filename": "x.csv"}),
+        ):
+            with self.subTest(model=model, values=values):
+                self.refused(manager, model, "create", values, code=WARNING)
+        adjust = self.rpc(
+            manager,
+            "clinic.entitlement.adjust",
+            "create",
+            {"entitlement_id": self.entitlement.id, "delta": 2**31 - 1, "reason": "x"},
+        )
+        self.refused(
+            manager,
+            "clinic.entitlement.adjust",
+            "action_confirm",
+            [adjust],
+            code=WARNING,
+            match="Enter a smaller number",
+        )
+
+    def test_each_credit_is_applied_once(self):
+        item = self._open_credit(self.patient, 100.0)
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.patient.id,
+                "invoice_line_ids": [(0, 0, {"product_id": self.physio.id, "price_unit": 300.0})],
+            }
+        )
+        invoice.action_post()
+        wizard = self.rpc(
+            self.manager,
+            "clinic.credit.allocation",
+            "create",
+            {
+                "partner_id": self.patient.id,
+                "credit_ids": [
+                    (0, 0, {"move_line_id": item.id}),
+                    (0, 0, {"move_line_id": item.id}),
+                ],
+                "invoice_ids": [(0, 0, {"invoice_id": invoice.id, "amount": 200.0})],
+            },
+        )
+        self.refused(
+            self.manager,
+            "clinic.credit.allocation",
+            "action_confirm",
+            [wizard],
+            code=WARNING,
+            match="listed twice",
+        )
+        self.env.invalidate_all()
+        self.assertEqual(invoice.amount_residual, 300.0)

@@ -18,6 +18,9 @@ FREQUENCY_SELECTION = [
 # no-shows and cancellations are never billed to a payer, so they never count
 COUNTED_ATTENDANCES = ("arrived", "upcoming")
 
+# the terms under which an authorization counted its visits
+TERMS_OF_VISITS = {"auth_type", "date_start", "date_end", "service_product_ids", "pending"}
+
 
 class ClinicAuthorization(models.Model):
     _name = "clinic.authorization"
@@ -315,6 +318,8 @@ class ClinicAuthorization(models.Model):
                             patient=authorization.partner_id.display_name,
                         )
                     )
+        if not is_trusted(self.env) and TERMS_OF_VISITS.intersection(vals):
+            self._clinic_check_terms_keep_visits(vals)
         res = super().write(vals)
         # a new approved amount or end date starts the matching reminders afresh
         prefixes = tuple(
@@ -325,6 +330,56 @@ class ClinicAuthorization(models.Model):
         if prefixes and "reminders_sent" not in vals:
             self._clinic_trusted()._clinic_forget_reminders(prefixes)
         return res
+
+    def _clinic_check_terms_keep_visits(self, vals):
+        """What an authorization already counts (its kept and booked visits) was counted
+        under its terms: its unit, dates, services and approval. New terms must still cover
+        those visits; otherwise the visits are moved or cancelled first (or a new
+        authorization entered for the new terms)."""
+        for authorization in self.filtered("event_ids"):
+            visits = authorization.event_ids.filtered(
+                lambda e: e.clinic_attendance not in ("cancelled",)
+            )
+            if not visits:
+                continue
+            # the terms as they would be: a draft of the authorization with the new values
+            new = authorization.new(
+                {name: authorization[name] for name in TERMS_OF_VISITS}, origin=authorization
+            )
+            new.update({name: vals[name] for name in TERMS_OF_VISITS.intersection(vals)})
+            problem = None
+            if new.auth_type != authorization.auth_type:
+                problem = self.env._(
+                    "its type (visits are counted in %s)", authorization._clinic_unit_label()
+                )
+            elif new.pending and not authorization.pending:
+                problem = self.env._("pending (it was approved: visits count on it)")
+            else:
+                for visit in visits:
+                    day = visit._clinic_visit_date()
+                    if (new.date_start and day < new.date_start) or (
+                        new.date_end and day > new.date_end
+                    ):
+                        problem = self.env._("dates that leave out the visit of %s", day)
+                        break
+                    if new.service_product_ids and (
+                        visit.clinic_service_id not in new.service_product_ids
+                    ):
+                        problem = self.env._(
+                            "services that leave out %s", visit.clinic_service_id.display_name
+                        )
+                        break
+            if problem:
+                raise UserError(
+                    self.env._(
+                        "Authorization %(name)s already counts %(count)s visit(s): it cannot "
+                        "be given %(problem)s. Move or cancel those visits first, or enter a "
+                        "new authorization for the new terms.",
+                        name=authorization.name,
+                        count=len(visits),
+                        problem=problem,
+                    )
+                )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_used(self):

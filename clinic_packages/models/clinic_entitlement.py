@@ -374,7 +374,16 @@ class ClinicEntitlement(models.Model):
             self._clinic_check_group(GROUP_USER, self.env._("change a package's expiry date"))
             for entitlement in self.filtered(lambda e: not e.can_extend):
                 raise entitlement._clinic_state_error(self.env._("extended"))
+        shared_before = (
+            {entitlement: entitlement.shared_partner_ids for entitlement in self}
+            if "shared_partner_ids" in vals
+            else {}
+        )
         res = super().write(vals)
+        for entitlement, before in shared_before.items():
+            removed = before - entitlement.shared_partner_ids - entitlement.partner_id
+            if removed:
+                entitlement._clinic_trusted()._clinic_uncover_patients(removed)
         if "date_expiry" in vals:
             trusted = self._clinic_trusted()
             if "reminders_sent" not in vals:
@@ -405,6 +414,28 @@ class ClinicEntitlement(models.Model):
     # -------------------------------------------------------------------------
     # BUSINESS METHODS
     # -------------------------------------------------------------------------
+
+    def _clinic_uncover_patients(self, patients):
+        """`patients` no longer share this package: their upcoming visits on it are no
+        longer covered by it (their uses are given back), and say why."""
+        self.ensure_one()
+        visits = self.env["calendar.event"].search(
+            [
+                ("clinic_entitlement_id", "=", self.id),
+                ("clinic_attendance", "=", "upcoming"),
+                ("clinic_patient_id", "in", patients.ids),
+            ]
+        )
+        visits.write(
+            {
+                "clinic_entitlement_id": False,
+                "clinic_coverage_note": self.env._(
+                    "Package %(name)s is no longer shared with this patient: this visit is no "
+                    "longer covered by it.",
+                    name=self.name,
+                ),
+            }
+        )
 
     def _clinic_compute_expiry(self, date_start):
         self.ensure_one()
@@ -478,14 +509,22 @@ class ClinicEntitlement(models.Model):
         self.check_access("write")
         return self._clinic_trusted()
 
+    def _clinic_held_unearned(self):
+        """The unearned revenue this package still holds (0.0 when none): a package holding
+        money is not cancelled, since nothing would ever take that money off the unearned
+        account; it is refunded (or its invoice credited) instead."""
+        self.ensure_one()
+        unearned = self._clinic_money()["unearned"]
+        return 0.0 if self.currency_id.is_zero(unearned) else unearned
+
     def _clinic_check_cancellable(self, order):
         """Packages of a cancelled order (or a reduced quantity) go away only if unused and
         holding no money: a package whose invoice (or prepayment) is still on the unearned
         account is refunded, or its invoice credited, first, so that no value is left on a
         cancelled package."""
         for entitlement in self:
-            unearned = entitlement._clinic_money()["unearned"]
-            if not entitlement.currency_id.is_zero(unearned):
+            unearned = entitlement._clinic_held_unearned()
+            if unearned:
                 raise UserError(
                     self.env._(
                         "%(order)s cannot be cancelled or reduced: package %(name)s was billed "
@@ -640,6 +679,18 @@ class ClinicEntitlement(models.Model):
                         "first.",
                         name=entitlement.name,
                         count=len(consumed),
+                    )
+                )
+            unearned = entitlement._clinic_held_unearned()
+            if unearned:
+                raise UserError(
+                    self.env._(
+                        "Package %(name)s cannot be cancelled: it was billed and still holds "
+                        "%(amount)s of unearned revenue, which cancelling would leave on the "
+                        "unearned account for good. Refund the package (or credit its "
+                        "invoice) instead.",
+                        name=entitlement.name,
+                        amount=format_amount(self.env, unearned, entitlement.currency_id),
                     )
                 )
         self.usage_ids.filtered(lambda u: u.state == "reserved")._action_release("package_closed")

@@ -4,7 +4,7 @@ from odoo.tools import SQL
 
 from .clinic_entitlement import CLOSED_STATES
 from .clinic_entitlement_usage import RESERVED_FROM_PACKAGE
-from .clinic_guard import GROUP_MANAGER, is_trusted
+from .clinic_guard import GROUP_MANAGER, INT_MAX, is_trusted
 
 # one booked use, as the atomic UPDATE of `_clinic_reserve_one` takes it: each counter it
 # changes, with the SQL of its new value (`l`: the line, `e`: its package, `line`: the line's
@@ -113,6 +113,7 @@ class ClinicEntitlementLine(models.Model):
                     raise entitlement._clinic_state_error(self.env._("changed"))
         res = super().write(vals)
         if "quantity" in vals and not is_trusted(self.env):
+            self._clinic_trusted()._clinic_quantity_changed()
             for line in self:
                 line.entitlement_id.message_post(
                     body=self.env._(
@@ -133,6 +134,19 @@ class ClinicEntitlementLine(models.Model):
                     "instead, or cancel or refund the package."
                 )
             )
+
+    @api.constrains("patient_pays")
+    def _check_patient_pays(self):
+        for line in self:
+            if line.currency_id.compare_amounts(line.patient_pays, 0) < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Package %(name)s: the patient-pays amount of %(service)s cannot be "
+                        "negative. Enter 0 when the package covers the visit.",
+                        name=line.entitlement_id.name,
+                        service=line.service_product_id.display_name,
+                    )
+                )
 
     @api.constrains("quantity", "unlimited")
     def _check_quantity(self):
@@ -177,6 +191,21 @@ class ClinicEntitlementLine(models.Model):
             )
         )
 
+    def _clinic_quantity_changed(self):
+        """The uses bought of these lines changed (the adjust wizard, a manager's edit): their
+        packages' state follows (used up, or open again), and a package invoiced at sale
+        left used up recognises what it still holds as breakage."""
+        for entitlement in self.entitlement_id:
+            entitlement._clinic_refresh_state()
+            if (
+                entitlement.state == "exhausted"
+                and entitlement.billing_mode == "package_invoice"
+                and not entitlement.uses_reserved
+            ):
+                entitlement._clinic_post_breakage(
+                    self.env._("Uses removed from package %(name)s", name=entitlement.name)
+                )
+
     def _clinic_adjust_uses(self, delta, reason):
         """Add (`delta` > 0) or remove (`delta` < 0) uses of this service, for `reason`
         (Clinic Manager). Adding uses adds no money: the package's unearned value is spread
@@ -196,9 +225,27 @@ class ClinicEntitlementLine(models.Model):
             raise UserError(self.env._("Enter a number of uses to add (+) or remove (-)."))
         if not entitlement.can_extend:
             raise entitlement._clinic_state_error(self.env._("adjusted"))
+        if self.unlimited:
+            raise UserError(
+                self.env._(
+                    "Package %(name)s: %(service)s has unlimited uses, nothing to add or remove.",
+                    name=entitlement.name,
+                    service=self.service_product_id.display_name,
+                )
+            )
         self._clinic_lock()
         before = self.quantity
-        taken = 0 if self.unlimited else self.used + self.reserved
+        taken = self.used + self.reserved
+        if before + delta > INT_MAX:
+            raise UserError(
+                self.env._(
+                    "Package %(name)s: %(service)s cannot have %(qty)s uses. Enter a smaller "
+                    "number to add.",
+                    name=entitlement.name,
+                    service=self.service_product_id.display_name,
+                    qty=before + delta,
+                )
+            )
         if before + delta < max(taken, 1):
             raise UserError(
                 self.env._(
@@ -213,15 +260,7 @@ class ClinicEntitlementLine(models.Model):
                 )
             )
         self.write({"quantity": before + delta})
-        entitlement._clinic_refresh_state()
-        if (
-            entitlement.state == "exhausted"
-            and entitlement.billing_mode == "package_invoice"
-            and not entitlement.uses_reserved
-        ):
-            entitlement._clinic_post_breakage(
-                self.env._("Uses removed from package %(name)s", name=entitlement.name)
-            )
+        self._clinic_quantity_changed()
         # formatted outside the translated call: the .pot extractor cannot read f-strings there
         change = f"{delta:+d}"
         entitlement.message_post(

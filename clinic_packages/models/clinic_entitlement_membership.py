@@ -202,8 +202,19 @@ class ClinicEntitlement(models.Model):
     def action_cancel(self):
         res = super().action_cancel()
         # the order sold it back (or a manager cancelled the period): no more renewals
+        self._clinic_stop_ended_memberships()
+        return res
+
+    def _clinic_refund(self, amount):
+        move = super()._clinic_refund(amount)
+        # the current period paid back: the membership stops, as when it is cancelled
+        self._clinic_stop_ended_memberships()
+        return move
+
+    def _clinic_stop_ended_memberships(self):
+        """The memberships whose current period these packages ended (cancelled, refunded)
+        renew no more."""
         memberships = self.sudo().membership_id.filtered(
-            lambda m: m.state == "active" and m.current_period_id.state == "cancelled"
+            lambda m: m.state == "active" and m.current_period_id.state in ("cancelled", "refunded")
         )
         memberships._clinic_stop()
-        return res

@@ -84,6 +84,14 @@ def check_values(model, vals, names=None):
                 fields.Date.to_date(value)
             except (TypeError, ValueError):
                 problem = env._("%r is not a date (expected YYYY-MM-DD)", value)
+        elif field.type == "selection" and not callable(field.selection):
+            choices = dict(field._description_selection(env))
+            if value not in choices:
+                problem = env._(
+                    "%(value)r is not one of %(choices)s",
+                    value=value,
+                    choices=", ".join(repr(key) for key in choices),
+                )
         elif field.type == "many2one":
             if isinstance(value, bool) or not isinstance(value, int):
                 problem = env._("a record id is expected, not %r", value)
@@ -296,5 +304,24 @@ class ClinicGuardMixin(models.AbstractModel):
 
     def write(self, vals):
         self._clinic_check_direct(vals)
+        check_values(self, vals)
+        return super().write(vals)
+
+
+class ClinicInputMixin(models.AbstractModel):
+    """The clinic's wizards check what a client sends them as its records do (`check_values`:
+    whole numbers, amounts, dates, choices and records that exist), so that a bad value gets
+    a message instead of a database error or a silent truncation."""
+
+    _name = "clinic.input.mixin"
+    _description = "Clinic: wizard values checked before use"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            check_values(self, vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
         check_values(self, vals)
         return super().write(vals)

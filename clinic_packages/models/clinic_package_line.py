@@ -1,11 +1,10 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from .clinic_guard import check_values
-
 
 class ClinicPackageLine(models.Model):
     _name = "clinic.package.line"
+    _inherit = ["clinic.input.mixin"]
     _description = "Clinic Package Content"
     _order = "package_tmpl_id, sequence, id"
 
@@ -28,16 +27,6 @@ class ClinicPackageLine(models.Model):
         help="What the patient is billed at each visit covered by the package "
         "(usually 0: the package price covers the visit).",
     )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            check_values(self, vals)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        check_values(self, vals)
-        return super().write(vals)
 
     @api.constrains("quantity", "patient_pays", "service_product_id")
     def _check_line(self):

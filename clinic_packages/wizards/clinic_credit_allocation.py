@@ -14,6 +14,7 @@ class ClinicCreditAllocation(models.TransientModel):
     fills the amounts again."""
 
     _name = "clinic.credit.allocation"
+    _inherit = ["clinic.input.mixin"]
     _description = "Apply Patient Credit to Invoices"
 
     partner_id = fields.Many2one("res.partner", string="Patient", required=True)
@@ -120,6 +121,28 @@ class ClinicCreditAllocation(models.TransientModel):
                         company=record.company_id.name,
                     )
                 )
+        # a client sends the lines: each credit once, and only an open credit
+        credits = self.credit_ids.move_line_id
+        if len(credits) != len(self.credit_ids) or len(self.invoice_ids.invoice_id) != len(
+            self.invoice_ids
+        ):
+            raise UserError(
+                self.env._(
+                    "A credit or an invoice is listed twice: each is applied once. Open Apply "
+                    "Credit again."
+                )
+            )
+        domain = self._clinic_open_items_domain(self.partner_id, self.company_id)
+        closed = credits - credits.filtered_domain(domain + [("amount_residual", "<", 0)])
+        if closed:
+            raise UserError(
+                self.env._(
+                    "%(item)s is not an open credit of %(patient)s (nothing left to apply). "
+                    "Open Apply Credit again to see the credits left.",
+                    item=closed[:1].move_id.display_name,
+                    patient=patient.display_name,
+                )
+            )
 
     def action_confirm(self):
         self.ensure_one()
@@ -163,11 +186,24 @@ class ClinicCreditAllocation(models.TransientModel):
                     **internal_context(clinic_allocation_amount=applied)
                 ).reconcile()
                 to_apply = currency.round(to_apply - applied)
+            if not currency.is_zero(to_apply):
+                # the credits ran out before this invoice got what was asked: nothing is
+                # applied rather than part of it
+                raise UserError(
+                    self.env._(
+                        "%(invoice)s: the credits selected cover %(missing)s less than the "
+                        "%(amount)s asked. Select more credits or apply less.",
+                        invoice=line.invoice_id.name,
+                        missing=format_amount(self.env, to_apply, currency),
+                        amount=format_amount(self.env, line.amount, currency),
+                    )
+                )
         return {"type": "ir.actions.act_window_close"}
 
 
 class ClinicCreditAllocationCredit(models.TransientModel):
     _name = "clinic.credit.allocation.credit"
+    _inherit = ["clinic.input.mixin"]
     _description = "Credit to Apply"
 
     allocation_id = fields.Many2one("clinic.credit.allocation", required=True, ondelete="cascade")
@@ -193,6 +229,7 @@ class ClinicCreditAllocationCredit(models.TransientModel):
 
 class ClinicCreditAllocationInvoice(models.TransientModel):
     _name = "clinic.credit.allocation.invoice"
+    _inherit = ["clinic.input.mixin"]
     _description = "Invoice to Pay from Credit"
 
     allocation_id = fields.Many2one("clinic.credit.allocation", required=True, ondelete="cascade")

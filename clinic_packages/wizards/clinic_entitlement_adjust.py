@@ -7,6 +7,7 @@ class ClinicEntitlementAdjust(models.TransientModel):
     "increase / decrease limit". The rule is `clinic.entitlement.line._clinic_adjust_uses`."""
 
     _name = "clinic.entitlement.adjust"
+    _inherit = ["clinic.input.mixin"]
     _description = "Adjust the Uses of a Patient Package"
 
     entitlement_id = fields.Many2one("clinic.entitlement", string="Package", required=True)

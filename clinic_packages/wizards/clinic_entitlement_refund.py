@@ -6,6 +6,7 @@ class ClinicEntitlementRefund(models.TransientModel):
     billed is told apart from what was paid."""
 
     _name = "clinic.entitlement.refund"
+    _inherit = ["clinic.input.mixin"]
     _description = "Refund a Patient Package"
 
     entitlement_id = fields.Many2one("clinic.entitlement", string="Package", required=True)

@@ -7,6 +7,7 @@ class ClinicEntitlementTransfer(models.TransientModel):
     """Give the uses of a package not delivered to another patient, with their value."""
 
     _name = "clinic.entitlement.transfer"
+    _inherit = ["clinic.input.mixin"]
     _description = "Transfer a Patient Package"
 
     entitlement_id = fields.Many2one("clinic.entitlement", string="Package", required=True)

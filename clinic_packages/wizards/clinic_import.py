@@ -49,6 +49,16 @@ COLUMNS = {
 # a row's problems beyond this many are not all listed (the file has a systematic error)
 MAX_LISTED = 500
 
+# account types that cannot balance an import's opening entries: a patient's or a supplier's
+# open items, money in the bank, nothing on the balance sheet
+NOT_CLEARING = (
+    "asset_receivable",
+    "liability_payable",
+    "asset_cash",
+    "liability_credit_card",
+    "off_balance",
+)
+
 
 class ImportErrors:
     """The bad rows of a file: {line: (reference, [reasons])}; line 1 is the header (and
@@ -87,6 +97,7 @@ class ImportErrors:
 
 class ClinicImport(models.TransientModel):
     _name = "clinic.import"
+    _inherit = ["clinic.input.mixin"]
     _description = "Import from Another System"
     _check_company_auto = True
 
@@ -112,9 +123,7 @@ class ClinicImport(models.TransientModel):
     clearing_account_id = fields.Many2one(
         "account.account",
         check_company=True,
-        domain="[('deprecated', '=', False), ('account_type', 'not in', "
-        "('asset_receivable', 'liability_payable', 'asset_cash', 'liability_credit_card', "
-        "'off_balance'))]",
+        domain=f"[('deprecated', '=', False), ('account_type', 'not in', {NOT_CLEARING!r})]",
         help="Balances the opening entries: the unearned revenue of imported packages is "
         "credited and the imported prepaid balances debited to this account (your old "
         "system's migration or suspense account), which the accountant clears against the "
@@ -252,6 +261,21 @@ class ClinicImport(models.TransientModel):
         account = self.clearing_account_id
         if not account:
             errors.add(1, "", self.env._("choose a clearing account: %s", why))
+        elif account.account_type in NOT_CLEARING or account.deprecated:
+            # a receivable would make a paid package a debt of the patient, a bank account a
+            # payment nobody received: the view offers none of them, a client may still send it
+            errors.add(
+                1,
+                "",
+                self.env._(
+                    "the clearing account cannot be %(account)s (%(type)s): choose an account "
+                    "that only balances the opening entries (an equity or suspense account)",
+                    account=account.display_name,
+                    type=dict(account._fields["account_type"]._description_selection(self.env)).get(
+                        account.account_type, account.account_type
+                    ),
+                ),
+            )
         elif account == self.company_id.clinic_deferred_account_id:
             errors.add(
                 1,

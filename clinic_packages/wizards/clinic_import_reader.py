@@ -61,7 +61,18 @@ def read_table(env, content, filename):
         raise UserError(env._("The file is empty: it needs a header row and one row per record."))
     header = [normalise_header(cell) for cell in table[0]]
     rows = []
-    for number, cells in enumerate(table[1:], start=2):
+    for number, cells in enumerate(table, start=1):
+        # PostgreSQL stores no NUL character: a file holding one is binary or damaged
+        if any(isinstance(cell, str) and "\x00" in cell for cell in cells):
+            raise UserError(
+                env._(
+                    "Line %(line)s of the file holds a NUL character: the file is not plain text "
+                    "or is damaged. Save it again as CSV (UTF-8) or XLSX and import it again.",
+                    line=number,
+                )
+            )
+        if number == 1:
+            continue
         if all(cell is None or str(cell).strip() == "" for cell in cells):
             continue
         rows.append(
