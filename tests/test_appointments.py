@@ -110,7 +110,7 @@ class TestBooking(ClinicCase):
         for values, message in cases:
             with self.subTest(message=message), self.assertRaisesRegex(UserError, message):
                 self._clinic_book(at(3), **values)
-        with self.assertRaisesRegex(UserError, "expires on 2026-03-31, before this visit"):
+        with self.assertRaisesRegex(UserError, "expires on 03/31/2026, before this visit"):
             self._clinic_book(at(31) + timedelta(days=1), clinic_entitlement_id=entitlement.id)
         self.assertEqual(entitlement.uses_reserved, 0)
         entitlement.action_pause()
@@ -299,7 +299,7 @@ class TestBooking(ClinicCase):
         entitlement = self._sell_one(date_expiry=date(2026, 3, 31))
         event = self._clinic_book(at(10))
         with self.assertRaisesRegex(
-            UserError, "expires on 2026-03-31.*Extend the package's expiry"
+            UserError, "expires on 03/31/2026.*Extend the package's expiry"
         ):
             event.write({"start": datetime(2026, 4, 2, 10), "stop": datetime(2026, 4, 2, 11)})
         self.assertEqual(event.clinic_usage_id.date, date(2026, 3, 10))
@@ -361,7 +361,7 @@ class TestBooking(ClinicCase):
         series = base.recurrence_id.calendar_event_ids.sorted("start")
         self.assertEqual(series.mapped("clinic_entitlement_id"), entitlement)
         self.assertEqual(len(series.filtered("clinic_entitlement_id")), 3)
-        self.assertIn("expires on 2026-03-20", series[3].clinic_coverage_note)
+        self.assertIn("expires on 03/20/2026", series[3].clinic_coverage_note)
 
     # ------------------------------------------------------------------ first-visit activation
     def test_first_visit_starts_validity(self):

@@ -79,7 +79,7 @@ class TestAuthorizationStatus(AuthorizationCase):
         open_ended = self._authorize(name="AUTH-2", allowed=0)
         self.assertEqual((open_ended.state, open_ended.remaining), ("active", 0))
         with self._refused(
-            exception=ValidationError, pattern="cannot end on 2026-02-01, before it starts"
+            exception=ValidationError, pattern="cannot end on 02/01/2026, before it starts"
         ):
             self._authorize(name="AUTH-3", date_end=date(2026, 2, 1))
         with self._refused(
@@ -115,7 +115,7 @@ class TestAuthorizationStatus(AuthorizationCase):
             self.assertEqual(authorization.state, "expired")
             late = self._book(at(4, 2))
             self.assertFalse(late.clinic_authorization_id)
-            self.assertIn("AUTH-1 expired on 2026-03-31, before this visit on", late.clinic_warning)
+            self.assertIn("AUTH-1 expired on 03/31/2026, before this visit on", late.clinic_warning)
             # extending the end date brings it back
             authorization.date_end = date(2026, 4, 30)
             self.assertEqual(authorization.state, "active")
@@ -289,7 +289,7 @@ class TestAuthorizationBooking(AuthorizationCase):
         self.assertFalse(before.clinic_authorization_id)
         before.clinic_authorization_id = authorization
         self.assertIn(
-            "AUTH-1 starts on 2026-03-01, after this visit on 2026-02-27", before.clinic_warning
+            "AUTH-1 starts on 03/01/2026, after this visit on 02/27/2026", before.clinic_warning
         )
         # a visit that an applicable authorization could cover, left without it
         without = self._book(at(3, 4), clinic_authorization_id=False)
@@ -303,7 +303,7 @@ class TestAuthorizationBooking(AuthorizationCase):
         booked.write({"start": at(6, 2), "stop": at(6, 2, 11)})
         self.assertEqual(booked.clinic_authorization_id, other)
         self.assertIn(
-            "AUTH-JC ends on 2026-05-31, before this visit on 2026-06-02", booked.clinic_warning
+            "AUTH-JC ends on 05/31/2026, before this visit on 06/02/2026", booked.clinic_warning
         )
 
     def test_no_authorization_on_file(self):
@@ -487,7 +487,7 @@ class TestAuthorizationBooking(AuthorizationCase):
             self.assertEqual(authorization.state, "expired")
             june = self._book(at(6, 2), service=self.therapy)
             self.assertFalse(june.clinic_authorization_id)
-            self.assertIn("TN-20 expired on 2026-05-31", june.clinic_warning)
+            self.assertIn("TN-20 expired on 05/31/2026", june.clinic_warning)
 
     def test_block_setting_refuses_what_it_warns(self):
         self.assertIn("clinic_block_unauthorized", self.env["res.config.settings"]._fields)
@@ -549,7 +549,7 @@ class TestAuthorizationReminders(AuthorizationCase):
             cron()
             reminders = self._reminders(authorization)
             self.assertEqual(len(reminders), 2)
-            self.assertIn("ends on 2026-04-30, in 29 day(s)", str(reminders[1].note))
+            self.assertIn("ends on 04/30/2026, in 29 day(s)", str(reminders[1].note))
         with freeze_time("2026-04-25"):
             cron()
             self.assertEqual(len(self._reminders(authorization)), 3)

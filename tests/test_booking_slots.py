@@ -326,7 +326,7 @@ class TestBookingSlots(BookingMixin, ClinicCase):
         refused("is paused", start="2026-03-16 12:00:00")
         self.maria_package.action_resume()
         self.maria_package.date_expiry = date(2026, 3, 17)
-        refused("expires on 2026-03-17", start="2026-03-18 09:00:00")
+        refused("expires on 03/17/2026", start="2026-03-18 09:00:00")
         self.assertFalse(self._slots("2026-03-18 00:00:00", "2026-03-20 00:00:00"))
         # every use booked: nothing left to book
         self.maria_package.date_expiry = False

@@ -73,8 +73,8 @@ class TestExpiry(EntitlementCase):
             entitlement.date_expiry = date(2024, 12, 31)
         message = str(error.exception)
         self.assertIn(entitlement.name, message)
-        self.assertIn("2024-12-31", message)
-        self.assertIn("2025-01-01", message)
+        self.assertIn("12/31/2024", message)
+        self.assertIn("01/01/2025", message)
         self.assertEqual(entitlement.date_expiry, date(2025, 6, 30))
 
     @freeze_time("2025-01-01 12:00:00")

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import format_date
 
 from .clinic_guard import GROUP_USER, internal_value
 
@@ -214,7 +215,7 @@ class CalendarEvent(models.Model):
                         "%(event)s is on %(date)s: it cannot be marked %(action)s before its "
                         "day. Move the visit to today if the patient came early.",
                         event=event.display_name,
-                        date=event._clinic_visit_date(),
+                        date=format_date(self.env, event._clinic_visit_date()),
                         action=action,
                     )
                 )

@@ -289,8 +289,8 @@ class ClinicAuthorization(models.Model):
                         "Authorization %(name)s cannot end on %(end)s, before it starts on "
                         "%(start)s.",
                         name=name,
-                        end=authorization.date_end,
-                        start=authorization.date_start,
+                        end=format_date(self.env, authorization.date_end),
+                        start=format_date(self.env, authorization.date_start),
                     )
                 )
             if authorization.frequency != "period" and authorization.frequency_limit <= 0:
@@ -591,7 +591,7 @@ class ClinicAuthorization(models.Model):
                             "continues.",
                             name=self.name,
                             patient=self.partner_id.name,
-                            end=self.date_end,
+                            end=format_date(self.env, self.date_end),
                             days=days_left,
                         ),
                     )

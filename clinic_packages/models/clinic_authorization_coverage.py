@@ -15,7 +15,7 @@ import pytz
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.osv import expression
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 # authorizations of one patient looked at when booking (a patient has a handful)
 AUTHORIZATION_CANDIDATES = 10
@@ -380,22 +380,22 @@ class ClinicAuthorization(models.Model):
                     "Authorization %(name)s expired on %(end)s, before this visit on %(date)s. "
                     "Ask the payer for a new authorization, or bill the patient.",
                     name=name,
-                    end=self.date_end,
-                    date=visit_date,
+                    end=format_date(self.env, self.date_end),
+                    date=format_date(self.env, visit_date),
                 )
             return self.env._(
                 "Authorization %(name)s ends on %(end)s, before this visit on %(date)s. Ask "
                 "the payer to extend it, or bill the patient.",
                 name=name,
-                end=self.date_end,
-                date=visit_date,
+                end=format_date(self.env, self.date_end),
+                date=format_date(self.env, visit_date),
             )
         if visit_date < self.date_start:
             return self.env._(
                 "Authorization %(name)s starts on %(start)s, after this visit on %(date)s.",
                 name=name,
-                start=self.date_start,
-                date=visit_date,
+                start=format_date(self.env, self.date_start),
+                date=format_date(self.env, visit_date),
             )
         services = self.service_product_ids
         if services and visit.clinic_service_id not in services:

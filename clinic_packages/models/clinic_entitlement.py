@@ -3,6 +3,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.osv import expression
+from odoo.tools import format_date
 from odoo.tools.misc import format_amount
 
 from .calendar_event import defer_sync
@@ -302,8 +303,8 @@ class ClinicEntitlement(models.Model):
                         "Package %(name)s cannot expire on %(expiry)s, before it starts on "
                         "%(start)s. Choose a later expiry date, or clear it for no expiry.",
                         name=entitlement.name,
-                        expiry=entitlement.date_expiry,
-                        start=entitlement.date_start,
+                        expiry=format_date(self.env, entitlement.date_expiry),
+                        start=format_date(self.env, entitlement.date_start),
                     )
                 )
 
@@ -660,7 +661,7 @@ class ClinicEntitlement(models.Model):
                     body=self.env._(
                         "Resumed after %(days)s days; the expiry moves to %(date)s.",
                         days=paused_days,
-                        date=entitlement.date_expiry,
+                        date=format_date(self.env, entitlement.date_expiry),
                     )
                 )
         return True
@@ -835,7 +836,7 @@ class ClinicEntitlement(models.Model):
                             "visits, or extend the expiry date if the clinic agrees.",
                             name=self.name,
                             patient=self.partner_id.name,
-                            date=self.date_expiry,
+                            date=format_date(self.env, self.date_expiry),
                             days=days_left,
                             left=self.uses_remaining,
                         ),

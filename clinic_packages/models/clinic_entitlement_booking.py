@@ -19,7 +19,7 @@ import pytz
 from odoo import api, fields, models
 from odoo.addons.resource.models.utils import Intervals
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from .clinic_guard import trusted
 
@@ -290,7 +290,11 @@ class ClinicEntitlement(models.Model):
             )
             raise UserError(
                 message
-                % {"name": self.name, "date": self.date_expiry, "state": self._clinic_state_label()}
+                % {
+                    "name": self.name,
+                    "date": format_date(self.env, self.date_expiry),
+                    "state": self._clinic_state_label(),
+                }
             )
         if not self.uses_unlimited and self.uses_remaining <= 0:
             raise UserError(

@@ -11,7 +11,7 @@ asks them and keeps the answer; the portal, imports and RPC go through the same 
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, format_amount
+from odoo.tools import SQL, format_amount, format_date
 
 from .clinic_sql import flushing
 
@@ -300,7 +300,7 @@ class ClinicEntitlement(models.Model):
                 state_errors[self.state]
                 % {
                     "name": name,
-                    "date": self.date_expiry,
+                    "date": format_date(self.env, self.date_expiry),
                 }
             )
         visit_date = visit._clinic_visit_date()
@@ -310,8 +310,8 @@ class ClinicEntitlement(models.Model):
                     "Package %(name)s expires on %(expiry)s, before this visit on %(date)s. "
                     "Extend the package's expiry date, or remove the package from the visit.",
                     name=name,
-                    expiry=self.date_expiry,
-                    date=visit_date,
+                    expiry=format_date(self.env, self.date_expiry),
+                    date=format_date(self.env, visit_date),
                 )
             )
         line = self._clinic_line_for(visit.clinic_service_id)
