@@ -635,6 +635,40 @@ class TestBookingPortalPages(BookingHttpCase):
         self.assertEqual(response.status_code, 200, url)
         return response, html.fromstring(response.content)
 
+    def test_the_page_says_only_what_the_server_says(self):
+        """A time the page cannot read (year 9999) gets its message, not a server error;
+        a query parameter cannot put text in the page's alerts."""
+        self.authenticate(self.maria_user.login, self.maria_user.login)
+        book = f"/my/packages/{self.maria_package.id}/book"
+        query = urlencode(
+            {
+                "service_id": self.physio.id,
+                "start": "9999-12-31 23:59:59",
+                "user_id": self.practitioner.id,
+                "location_id": self.location.id,
+            }
+        )
+        __, page = self._page(f"{book}?{query}")
+        self.assertIn("This time could not be read", page.text_content())
+        for url in (f"{book}?error=Call+555-FAKE", "/my/packages?cancel_error=Call+555-FAKE"):
+            with self.subTest(url=url):
+                __, page = self._page(url)
+                self.assertNotIn("555-FAKE", page.text_content())
+        self.assertFalse(self._visits())
+        # a cancellation refused (the visit started meanwhile): its reason, once
+        later = datetime.now().replace(microsecond=0) + timedelta(days=3)
+        visit = self._clinic_book(later, patient=self.patient, service=self.physio)
+        __, page = self._page("/my/packages")
+        cancel = page.xpath("//form[contains(@action, '/cancel')]")[0]
+        data = {i.get("name"): i.get("value") for i in cancel.xpath("./input")}
+        past = datetime.now().replace(microsecond=0) - timedelta(hours=1)
+        visit.write({"start": past, "stop": past + timedelta(minutes=45)})
+        __, page = self._page(cancel.get("action"), data=data)
+        shown = page.xpath("string(//div[hasclass('o_clinic_cancel_error')])")
+        self.assertIn("can no longer be cancelled", shown)
+        __, page = self._page("/my/packages")
+        self.assertFalse(page.xpath("//div[hasclass('o_clinic_cancel_error')]"))
+
     def test_book_and_cancel_from_the_portal(self):
         self.authenticate(self.maria_user.login, self.maria_user.login)
         __, page = self._page("/my/packages")

@@ -500,6 +500,29 @@ class TestOtherRoles(RightsCase):
         )
         self.refused(user, "calendar.event", "action_clinic_cancel", self.booked.ids)
 
+    def test_patients_and_salespeople_stay_out_of_the_clinics_books(self):
+        """A patient reads their package, not the clinic's accounting of it (their
+        statement gives them the figures); neither they nor a salesperson follow its chatter,
+        through which they could post on it."""
+        user = self.portal_patient
+        for name in ("amount_total", "deferred_balance", "unit_value", "sale_order_id"):
+            with self.subTest(field=name):
+                self.refused(user, "clinic.entitlement", "read", self.entitlement.ids, [name])
+        self.refused(
+            user, "clinic.entitlement.usage", "read", self.arrived.clinic_usage_id.ids, ["move_id"]
+        )
+        for who in (user, self.salesman):
+            with self.subTest(user=who.login):
+                self.refused(
+                    who,
+                    "clinic.entitlement",
+                    "message_subscribe",
+                    self.entitlement.ids,
+                    partner_ids=who.partner_id.ids,
+                )
+        self.env.invalidate_all()
+        self.assertNotIn(user.partner_id, self.entitlement.message_partner_ids)
+
     def test_json_rpc_is_held_to_the_same_rules(self):
         """The web client's own protocol: the same write, refused the same way."""
         self.authenticate(self.receptionist.login, self.receptionist.login)
@@ -967,6 +990,14 @@ class TestWizardsAndTermsHold(RightsCase):
         )
         use = visit.clinic_usage_id
         self.assertEqual((use.state, use.entitlement_id), ("reserved", self.entitlement))
+        # the desk lets them follow the package (clinic staff may add followers)
+        self.rpc(
+            desk,
+            "clinic.entitlement",
+            "message_subscribe",
+            self.entitlement.ids,
+            partner_ids=self.patient_2.ids,
+        )
         self.rpc(
             desk,
             "clinic.entitlement",
@@ -975,6 +1006,8 @@ class TestWizardsAndTermsHold(RightsCase):
             {"shared_partner_ids": [(3, self.patient_2.id)]},
         )
         self.env.invalidate_all()
+        # no longer a member, no longer a follower
+        self.assertNotIn(self.patient_2, self.entitlement.message_partner_ids)
         self.assertFalse(visit.clinic_entitlement_id)
         self.assertEqual(use.state, "released")
         self.assertIn("no longer shared", visit.clinic_coverage_note)

@@ -115,6 +115,9 @@ class ClinicPortal(CustomerPortal):
     )
     def portal_my_packages(self, page=1, **kw):
         values = self._prepare_clinic_packages_values(page=page)
+        # why a cancellation was refused: the server's words, kept in the session for one
+        # page (a query parameter cannot put text on the page)
+        values["clinic_cancel_error"] = request.session.pop("clinic_cancel_error", None)
         return request.render("clinic_packages.portal_my_packages", values)
 
     @http.route(["/my/packages/statement"], type="http", auth="user", website=True)

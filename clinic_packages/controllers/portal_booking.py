@@ -1,6 +1,5 @@
 from collections import defaultdict
 from datetime import timedelta
-from urllib.parse import urlencode
 
 import pytz
 
@@ -9,9 +8,13 @@ from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.http import request
 from odoo.tools.misc import format_date, format_time
 
+from ..models.clinic_entitlement_booking import booking_moment
+
 # the slots of one page of /my/packages/<id>/book, and how far ahead a patient may look
 DAYS_SHOWN = 14
 PAGES = 6
+# what the booking page reads from its URL
+BOOK_PARAMS = ("service_id", "page", "start", "user_id", "location_id")
 # a day as the patient reads it, in their language ("Monday 7 December 2026"; LDML)
 DAY_FORMAT = "EEEE d MMMM y"
 
@@ -60,9 +63,9 @@ class ClinicPortalBooking(http.Controller):
         time, the practitioner and location records, if they are among the package's; else
         None. Whether the time is still free is checked when the visit is booked."""
         try:
-            moment = fields.Datetime.to_datetime(start)
+            moment = booking_moment(request.env, start, "start")
             user_id, location_id = int(user_id or 0), int(location_id or 0)
-        except ValueError:
+        except (UserError, ValueError):
             return None
         user = package._clinic_booking_practitioners().filtered(lambda u: u.id == user_id)
         locations = package._clinic_booking_locations()
@@ -111,20 +114,25 @@ class ClinicPortalBooking(http.Controller):
         website=True,
         methods=["GET"],
     )
-    def portal_clinic_book(
+    def portal_clinic_book(self, entitlement_id, **params):
+        """The services of the package, then the free times of the chosen service; with a
+        time chosen (`start`, `user_id`, `location_id`, as the slot buttons send them), the
+        visit to confirm (the confirmation posts it). What the page says went wrong is the
+        server's: a query parameter cannot put text in it."""
+        return self._clinic_book_page(
+            entitlement_id, **{name: params.get(name) for name in BOOK_PARAMS}
+        )
+
+    def _clinic_book_page(
         self,
         entitlement_id,
         service_id=None,
         page=0,
-        error=None,
         start=None,
         user_id=None,
         location_id=None,
-        **kw,
+        error=None,
     ):
-        """The services of the package, then the free times of the chosen service; with a
-        time chosen (`start`, `user_id`, `location_id`, as the slot buttons send them), the
-        visit to confirm (the confirmation posts it)."""
         entitlement = self._clinic_own_record("clinic.entitlement", entitlement_id)
         if entitlement is None:
             return request.redirect("/my/packages")
@@ -193,7 +201,7 @@ class ClinicPortalBooking(http.Controller):
                 else request.env._("This time could not be read: choose one of the times offered.")
             )
             request.env.cr.rollback()
-            return self.portal_clinic_book(entitlement_id, service_id=service_id, error=message)
+            return self._clinic_book_page(entitlement_id, service_id=service_id, error=message)
         return request.redirect(f"/my/packages?booked={event.id}")
 
     @http.route(
@@ -211,5 +219,7 @@ class ClinicPortalBooking(http.Controller):
             attendance = event.clinic_portal_cancel()
         except UserError as refusal:
             request.env.cr.rollback()
-            return request.redirect("/my/packages?" + urlencode({"cancel_error": refusal.args[0]}))
+            # shown once by My Packages: the page shows the server's words, never the URL's
+            request.session["clinic_cancel_error"] = refusal.args[0]
+            return request.redirect("/my/packages")
         return request.redirect(f"/my/packages?cancelled={event_id}&attendance={attendance}")

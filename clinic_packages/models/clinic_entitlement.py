@@ -1,7 +1,7 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.osv import expression
 from odoo.tools import format_date
 from odoo.tools.misc import format_amount
@@ -78,9 +78,14 @@ class ClinicEntitlement(models.Model):
         copy=False,
         readonly=True,
         check_company=True,
+        groups="base.group_user",
     )
     sale_order_id = fields.Many2one(
-        related="sale_line_id.order_id", store=True, string="Sale Order", index="btree_not_null"
+        related="sale_line_id.order_id",
+        store=True,
+        string="Sale Order",
+        index="btree_not_null",
+        groups="base.group_user",
     )
     company_id = fields.Many2one(
         "res.company", required=True, index=True, default=lambda self: self.env.company
@@ -188,8 +193,11 @@ class ClinicEntitlement(models.Model):
         string="Price Paid",
         currency_field="currency_id",
         help="What the patient pays for this package, taxes included.",
+        groups="base.group_user",
     )
-    amount_untaxed = fields.Monetary(string="Price (untaxed)", currency_field="currency_id")
+    amount_untaxed = fields.Monetary(
+        string="Price (untaxed)", currency_field="currency_id", groups="base.group_user"
+    )
     # brought from another system by Clinic > Configuration > Import (clinic.import)
     imported = fields.Boolean(
         readonly=True,
@@ -210,6 +218,7 @@ class ClinicEntitlement(models.Model):
         compute="_compute_unit_value",
         store=True,
         help="Untaxed price divided by the number of uses.",
+        groups="base.group_user",
     )
 
     # the package's money (entries, collected, unearned, ...): clinic_entitlement_accounting.py
@@ -385,6 +394,8 @@ class ClinicEntitlement(models.Model):
             removed = before - entitlement.shared_partner_ids - entitlement.partner_id
             if removed:
                 entitlement._clinic_trusted()._clinic_uncover_patients(removed)
+                # nor do they hear of the package any more
+                entitlement.sudo().message_unsubscribe(partner_ids=removed.ids)
         if "date_expiry" in vals:
             trusted = self._clinic_trusted()
             if "reminders_sent" not in vals:
@@ -415,6 +426,20 @@ class ClinicEntitlement(models.Model):
     # -------------------------------------------------------------------------
     # BUSINESS METHODS
     # -------------------------------------------------------------------------
+
+    def message_subscribe(self, partner_ids=None, subtype_ids=None):
+        """A package's chatter is the clinic's (the patient has My Packages): only clinic
+        staff follow it or add followers, and through it post; a patient, a family member or
+        a salesperson reading the package may not."""
+        if not is_trusted(self.env) and not self.env.user.has_group(GROUP_USER):
+            raise AccessError(
+                self.env._(
+                    "%(user)s may not follow packages: their messages are the clinic's. "
+                    "Patients see their packages in My Packages.",
+                    user=self.env.user.name,
+                )
+            )
+        return super().message_subscribe(partner_ids=partner_ids, subtype_ids=subtype_ids)
 
     def _clinic_uncover_patients(self, patients):
         """`patients` no longer share this package: their upcoming visits on it are no

@@ -22,7 +22,11 @@ class ClinicEntitlement(models.Model):
     # -------------------------------------------------------------------------
 
     move_ids = fields.One2many(
-        "account.move", "clinic_entitlement_id", string="Journal Entries", readonly=True
+        "account.move",
+        "clinic_entitlement_id",
+        string="Journal Entries",
+        readonly=True,
+        groups="base.group_user",
     )
     breakage_ids = fields.One2many(
         "clinic.entitlement.breakage",
@@ -30,17 +34,25 @@ class ClinicEntitlement(models.Model):
         string="Expiry Breakage",
         readonly=True,
         help="The package's share of the grouped entries of the daily expiry job.",
+        groups="base.group_user",
     )
     payment_ids = fields.One2many(
-        "account.payment", "clinic_entitlement_id", string="Prepayments", readonly=True
+        "account.payment",
+        "clinic_entitlement_id",
+        string="Prepayments",
+        readonly=True,
+        groups="base.group_user",
     )
-    move_count = fields.Integer(string="Entries", compute="_compute_move_count")
+    move_count = fields.Integer(
+        string="Entries", compute="_compute_move_count", groups="base.group_user"
+    )
     amount_billed = fields.Monetary(
         string="Billed (untaxed)",
         currency_field="currency_id",
         compute="_compute_money",
         help="Untaxed: the package's share of its posted invoice (prepaid credit: its "
         "prepayments). Billed is not paid: see Paid.",
+        groups="base.group_user",
     )
     amount_billed_total = fields.Monetary(
         string="Billed (taxes included)",
@@ -48,6 +60,7 @@ class ClinicEntitlement(models.Model):
         compute="_compute_patient_money",
         help="What the patient was charged for this package, taxes included: its share of "
         "its posted invoice (prepaid credit: its prepayments). The most a refund gives back.",
+        groups="base.group_user",
     )
     amount_paid = fields.Monetary(
         string="Paid",
@@ -56,15 +69,25 @@ class ClinicEntitlement(models.Model):
         help="What the patient has paid for this package so far, taxes included: its share "
         "of the payments reconciled with its invoice (a credit note is not a payment; "
         "prepaid credit: its prepayments).",
+        groups="base.group_user",
     )
     amount_recognised = fields.Monetary(
-        string="Recognised", currency_field="currency_id", compute="_compute_money"
+        string="Recognised",
+        currency_field="currency_id",
+        compute="_compute_money",
+        groups="base.group_user",
     )
     amount_refunded = fields.Monetary(
-        string="Refunded", currency_field="currency_id", compute="_compute_money"
+        string="Refunded",
+        currency_field="currency_id",
+        compute="_compute_money",
+        groups="base.group_user",
     )
     amount_breakage = fields.Monetary(
-        string="Breakage", currency_field="currency_id", compute="_compute_money"
+        string="Breakage",
+        currency_field="currency_id",
+        compute="_compute_money",
+        groups="base.group_user",
     )
     deferred_balance = fields.Monetary(
         string="Unearned",
@@ -72,6 +95,7 @@ class ClinicEntitlement(models.Model):
         compute="_compute_money",
         help="Collected and not yet recognised, refunded or broken: what the clinic still "
         "owes the patient in visits.",
+        groups="base.group_user",
     )
 
     # -------------------------------------------------------------------------

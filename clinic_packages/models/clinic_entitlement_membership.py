@@ -28,6 +28,7 @@ class ClinicEntitlement(models.Model):
         copy=False,
         help="The unearned value of the uses carried over from the previous period (part of "
         "the price, untaxed).",
+        groups="base.group_user",
     )
     membership_state = fields.Selection(related="membership_id.state", string="Membership Status")
     membership_date_next = fields.Date(

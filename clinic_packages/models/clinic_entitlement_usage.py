@@ -101,9 +101,14 @@ class ClinicEntitlementUsage(models.Model):
         help="Why the use was counted (used) or given back to its package (released).",
     )
     amount = fields.Monetary(
-        string="Revenue Recognised", currency_field="currency_id", readonly=True
+        string="Revenue Recognised",
+        currency_field="currency_id",
+        readonly=True,
+        groups="base.group_user",
     )
-    move_id = fields.Many2one("account.move", string="Journal Entry", readonly=True, copy=False)
+    move_id = fields.Many2one(
+        "account.move", string="Journal Entry", readonly=True, copy=False, groups="base.group_user"
+    )
     recognition_waiting = fields.Boolean(
         string="Waiting for the Package Invoice",
         readonly=True,
