@@ -260,3 +260,30 @@ class TestStatementPdfPortal(StatementPdfMixin, ClinicTestMixin, HttpCase):
         self.assertEqual(response.status_code, 200, response.text[:500])
         self.assertEqual(response.headers["Content-Type"], "application/pdf")
         self._clinic_assert_pdf(response.content, contains=("Maria Lopez", self.maria_package.name))
+
+    def test_report_urls_are_for_clinic_staff(self):
+        """Odoo's report URLs print a statement for clinic staff only, whatever the package:
+        a salesperson or an accountant who may read packages still gets no statement."""
+        salesman = new_test_user(
+            self.env, login="statement_sales", groups="sales_team.group_sale_salesman"
+        )
+        accountant = new_test_user(
+            self.env, login="statement_accountant", groups="account.group_account_invoice"
+        )
+        urls = (
+            f"/report/html/clinic_packages.report_entitlement_statement/{self.maria_package.id}",
+            f"/report/html/clinic_packages.report_package_statement/{self.patient.id}",
+        )
+        for user in (salesman, accountant):
+            self.authenticate(user.login, user.login)
+            for url in urls:
+                with self.subTest(user=user.login, url=url):
+                    response = self._clinic_get(url)
+                    self.assertEqual(response.status_code, 403, response.text[:300])
+                    self.assertNotIn("Maria Lopez", response.text)
+        self.authenticate("clinic_receptionist", "clinic_receptionist")
+        for url in urls:
+            with self.subTest(user="clinic_receptionist", url=url):
+                response = self._clinic_get(url)
+                self.assertEqual(response.status_code, 200, response.text[:300])
+                self.assertIn("Maria Lopez", response.text)
