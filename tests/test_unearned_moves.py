@@ -281,11 +281,33 @@ class TestUnearnedMoves(MoneyCase):
         self.assertAgreesWithLedger(entitlement)
         recognition.sudo().action_post()
         self.assertEqual(len(self._moves([("move_id", "=", recognition.id)])), 1)
-        accountant["account.move"].browse(invoice.id).button_cancel()
-        self.assertEqual(invoice.state, "cancel")
-        self.assertFalse(self._moves([("move_id", "=", invoice.id)]))
+        # the package invoice is not cancelled (nor reset, nor fully credited) while a
+        # delivered visit was recognised from it: the package would owe 200
+        with self.assertRaises(UserError) as caught:
+            accountant["account.move"].browse(invoice.id).button_cancel()
+        self.assertIn(f"would leave package {entitlement.name} owing", str(caught.exception))
+        invoice.invalidate_recordset()
+        self.assertEqual(invoice.state, "posted")
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_user(self.manager)
+            .with_context(active_model="account.move", active_ids=invoice.ids)
+            .create({"journal_id": invoice.journal_id.id})
+        )
+        reversal.refund_moves()
+        credit_note = invoice.reversal_move_ids
+        with self.assertRaises(UserError) as caught:
+            credit_note.with_user(self.manager).action_post()
+        self.assertIn("owing", str(caught.exception))
+        credit_note.invalidate_recordset()
+        self.assertEqual(credit_note.state, "draft")
         self.assertAgreesWithLedger(entitlement)
-        self.assertEqual(sum(self._moves().mapped("amount")), -200.0)
+        self.assertEqual(sum(self._moves().mapped("amount")), 1400.0)
+        # with no visit recognised from it, the invoice is cancelled as Odoo allows
+        other, other_invoice = self._sell_invoiced(paid=False)
+        accountant["account.move"].browse(other_invoice.id).button_cancel()
+        self.assertEqual(other_invoice.state, "cancel")
+        self.assertAgreesWithLedger(other)
 
     def test_entry_without_package(self):
         """A manual entry on the unearned account has no package and is recorded anyway."""

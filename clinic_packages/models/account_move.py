@@ -1,5 +1,6 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_amount
 
 from .clinic_guard import check_new_tags, check_retag, is_trusted, trusted
 
@@ -150,6 +151,9 @@ class AccountMove(models.Model):
         )
         for invoice in to_allocate:
             invoice.sudo()._clinic_allocate_prepayment()
+        if not is_trusted(self.env):
+            # a client's credit note takes back what a package billed
+            posted.filtered(lambda move: move.move_type == "out_refund")._clinic_check_liabilities()
         return posted
 
     def button_draft(self):
@@ -175,7 +179,32 @@ class AccountMove(models.Model):
         was_posted = self.filtered(lambda move: move.state == "posted")
         res = super().button_draft()
         self.env["clinic.unearned.move"]._clinic_remove(was_posted)
+        if not is_trusted(self.env):
+            # an invoice reset (or cancelled) no longer bills its packages
+            was_posted._clinic_check_liabilities()
         return res
+
+    def _clinic_check_liabilities(self):
+        """No package's liability goes negative: after these entries changed what their
+        packages billed (a package invoice reset to draft or cancelled, a credit note), each
+        package must still hold at least what its delivered visits did not earn, i.e. its
+        unearned value stays 0 or more. Otherwise the change is refused (and undone)."""
+        packages = self.sudo().clinic_package_ids
+        if not packages:
+            return
+        money = packages._clinic_deferred_money()
+        for package in packages:
+            unearned = money[package.id]["unearned"]
+            if package.currency_id.compare_amounts(unearned, 0) < 0:
+                raise UserError(
+                    self.env._(
+                        "This would leave package %(name)s owing %(amount)s: its delivered "
+                        "visits were recognised from what it billed. Post the corrected "
+                        "invoice first (then credit this one), or undo those visits.",
+                        name=package.name,
+                        amount=format_amount(self.env, -unearned, package.currency_id),
+                    )
+                )
 
     def _clinic_record_unearned(self):
         """These entries were just posted: the movements of those that touch a company's
