@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from odoo import Command
 from odoo.exceptions import ValidationError
 from odoo.tests import Form, freeze_time
+from odoo.tools import format_date
 
 from .common import ClinicCase, attend
 from .test_appointments import TODAY, at
@@ -272,3 +273,19 @@ class TestFrontDesk(ClinicCase):
                 dashboard if sees_dashboard else self.env.ref("clinic_packages.menu_clinic_visits")
             )
             self.assertEqual(first, expected, user.login)
+
+    def test_the_package_picker_says_what_is_left_and_until_when(self):
+        """Where a visit's package is chosen, each package says what is left of it and
+        until when (Cliniko shows the count), in the user's date format."""
+        arch = self.desk["calendar.event"].get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn("clinic_show_left", arch)
+        package = self.entitlement.with_user(self.receptionist)
+        self.assertEqual(package.display_name, f"{package.name} - 8 Physio Sessions")
+        expiry = format_date(self.env, package.date_expiry)
+        self.assertEqual(
+            package.with_context(clinic_show_left=True).display_name,
+            f"{package.name} - 8 Physio Sessions (8 left, until {expiry})",
+        )
+        self._desk_book(at(3), user_id=self.practitioner.id)
+        package.invalidate_recordset()
+        self.assertIn("(7 left, until", package.with_context(clinic_show_left=True).display_name)

@@ -286,14 +286,31 @@ class ClinicEntitlement(models.Model):
                 else 0.0
             )
 
-    @api.depends("name", "product_id")
+    @api.depends("name", "product_id", "uses_remaining", "uses_unlimited", "date_expiry")
+    @api.depends_context("clinic_show_left")
     def _compute_display_name(self):
+        # where a package is chosen (a visit's package), what is left of it and until when
+        show_left = self.env.context.get("clinic_show_left")
         for entitlement in self:
-            entitlement.display_name = (
+            name = (
                 f"{entitlement.name} - {entitlement.product_id.name}"
                 if entitlement.product_id
                 else entitlement.name
             )
+            if show_left:
+                left = (
+                    self.env._("unlimited")
+                    if entitlement.uses_unlimited
+                    else self.env._("%s left", max(entitlement.uses_remaining, 0))
+                )
+                if entitlement.date_expiry:
+                    left = self.env._(
+                        "%(left)s, until %(date)s",
+                        left=left,
+                        date=format_date(self.env, entitlement.date_expiry),
+                    )
+                name = f"{name} ({left})"
+            entitlement.display_name = name
 
     # -------------------------------------------------------------------------
     # CONSTRAINT METHODS
