@@ -531,6 +531,14 @@ class TestBookingRpc(BookingHttpCase):
     def window(self):
         return f"{self.day} 00:00:00", f"{self.day + timedelta(days=1)} 00:00:00"
 
+    def fault(self, code, user, model, method, *args):
+        """The XML-RPC call fails with an Odoo error of `code` (no server traceback); its
+        message."""
+        with self.assertRaises(xmlrpc.client.Fault) as caught:
+            self.rpc(user, model, method, *args)
+        self.assertEqual(caught.exception.faultCode, code, caught.exception.faultString)
+        return caught.exception.faultString
+
     def test_patients_are_isolated_over_rpc(self):
         Model = "clinic.entitlement"
         package = [self.maria_package.id]
@@ -547,11 +555,7 @@ class TestBookingRpc(BookingHttpCase):
                     (self.physio.id, slots[0]["start"], self.practitioner.id, self.location.id),
                 ),
             ):
-                with self.assertRaises(xmlrpc.client.Fault) as caught:
-                    self.rpc(intruder, Model, method, package, *args)
-                self.assertEqual(
-                    caught.exception.faultCode, ACCESS_ERROR, caught.exception.faultString
-                )
+                self.fault(ACCESS_ERROR, intruder, Model, method, package, *args)
         self.assertFalse(self._visits())
         event_id = self.rpc(
             self.maria_user,
@@ -564,9 +568,9 @@ class TestBookingRpc(BookingHttpCase):
             self.location.id,
         )
         self.assertEqual(self._visits().ids, [event_id])
-        with self.assertRaises(xmlrpc.client.Fault) as caught:
-            self.rpc(self.james_user, "calendar.event", "clinic_portal_cancel", [event_id])
-        self.assertEqual(caught.exception.faultCode, ACCESS_ERROR)
+        self.fault(
+            ACCESS_ERROR, self.james_user, "calendar.event", "clinic_portal_cancel", [event_id]
+        )
         self.assertEqual(
             self.rpc(self.maria_user, "calendar.event", "clinic_portal_cancel", [event_id]),
             "cancelled",
@@ -588,23 +592,19 @@ class TestBookingRpc(BookingHttpCase):
             ("clinic_book_slot", (self.physio.id, "9999-12-31 23:00:00", practitioner, location)),
         ):
             with self.subTest(method=method, args=args):
-                with self.assertRaises(xmlrpc.client.Fault) as caught:
-                    self.rpc(self.maria_user, Model, method, package, *args)
-                fault = caught.exception
-                self.assertEqual(fault.faultCode, WARNING, fault.faultString)
-                self.assertIn("is not a date and time", fault.faultString)
-        with self.assertRaises(xmlrpc.client.Fault) as caught:
-            self.rpc(
-                self.maria_user,
-                Model,
-                "clinic_booking_slots",
-                package + self.james_package.ids,
-                self.physio.id,
-                first,
-                last,
-            )
-        self.assertEqual(caught.exception.faultCode, WARNING, caught.exception.faultString)
-        self.assertIn("one package at a time", caught.exception.faultString)
+                message = self.fault(WARNING, self.maria_user, Model, method, package, *args)
+                self.assertIn("is not a date and time", message)
+        message = self.fault(
+            WARNING,
+            self.maria_user,
+            Model,
+            "clinic_booking_slots",
+            package + self.james_package.ids,
+            self.physio.id,
+            first,
+            last,
+        )
+        self.assertIn("one package at a time", message)
         self.assertFalse(self._visits())
         # 08:00 UTC written as 10:00 at UTC+2
         event_id = self.rpc(

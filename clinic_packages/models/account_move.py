@@ -2,7 +2,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import format_amount
 
-from .clinic_guard import check_new_tags, check_retag, is_trusted, trusted
+from .clinic_guard import check_new_tags, check_retag, is_trusted, selection_label, trusted
 
 # what ties an entry to a package (set by the clinic's actions only)
 MOVE_TAGS = ("clinic_entitlement_id", "clinic_move_kind")
@@ -169,9 +169,7 @@ class AccountMove(models.Model):
                         "visit's arrival, the expiry, the refund) from the package or the "
                         "visit, or reverse it with an entry of your own.",
                         entry=move.display_name,
-                        kind=dict(
-                            self._fields["clinic_move_kind"]._description_selection(self.env)
-                        )[move.clinic_move_kind].lower(),
+                        kind=selection_label(move, "clinic_move_kind").lower(),
                         name=move.clinic_entitlement_id.name or "-",
                     )
                 )

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from .clinic_guard import check_new_tags, check_retag, internal_value
+from .clinic_guard import check_new_tags, check_retag, internal_value, is_trusted
 
 
 class AccountMoveLine(models.Model):
@@ -16,14 +16,15 @@ class AccountMoveLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        for vals in vals_list:
-            move = self.env["account.move"].browse(vals.get("move_id"))
-            # a prepayment's journal items carry its package, as the payment says
-            if not (
-                vals.get("clinic_entitlement_id")
-                and move.origin_payment_id.clinic_entitlement_id.id == vals["clinic_entitlement_id"]
-            ):
-                check_new_tags(self, vals, ("clinic_entitlement_id",))
+        if not is_trusted(self.env):
+            for vals in vals_list:
+                tag = vals.get("clinic_entitlement_id")
+                # a prepayment's journal items carry its package, as the payment says
+                payment = (
+                    tag and self.env["account.move"].browse(vals.get("move_id")).origin_payment_id
+                )
+                if tag and payment.clinic_entitlement_id.id != tag:
+                    check_new_tags(self, vals, ("clinic_entitlement_id",))
         return super().create(vals_list)
 
     def write(self, vals):

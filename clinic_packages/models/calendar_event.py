@@ -3,11 +3,13 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .clinic_guard import (
     GROUP_USER,
+    changed_fields,
     check_values,
     field_labels,
     internal_context,
     internal_value,
     is_trusted,
+    selection_label,
     trusted,
 )
 
@@ -216,8 +218,7 @@ class CalendarEvent(models.Model):
     def _clinic_attendance_label(self):
         """The visit's attendance, in the user's language."""
         self.ensure_one()
-        selection = self._fields["clinic_attendance"]._description_selection(self.env)
-        return dict(selection)[self.clinic_attendance]
+        return selection_label(self, "clinic_attendance")
 
     def _clinic_company(self):
         """The company the visit belongs to (its users see it, it bills in it)."""
@@ -325,14 +326,7 @@ class CalendarEvent(models.Model):
         if not names:
             return
         for event in self.filtered(lambda e: e.clinic_attendance not in UNCOUNTED_ATTENDANCES):
-            changed = [
-                name
-                for name in sorted(names)
-                if event[name]
-                != self._fields[name].convert_to_record(
-                    self._fields[name].convert_to_cache(vals[name], event), event
-                )
-            ]
+            changed = changed_fields(event, vals, sorted(names))
             if changed:
                 raise UserError(
                     self.env._(

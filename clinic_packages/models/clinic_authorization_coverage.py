@@ -17,6 +17,8 @@ from odoo.exceptions import UserError
 from odoo.osv import expression
 from odoo.tools import SQL, format_date
 
+from .clinic_guard import selection_label
+
 # authorizations of one patient looked at when booking (a patient has a handful)
 AUTHORIZATION_CANDIDATES = 10
 # what booking reads of them, in the candidates' query
@@ -232,7 +234,7 @@ class ClinicAuthorization(models.Model):
         """One sentence of the visit's coverage trace: whether this authorization counts
         `visit` for its payer, with what is left, or why not."""
         self.ensure_one()
-        priority = dict(self._fields["priority"]._description_selection(self.env))[self.priority]
+        priority = selection_label(self, "priority")
         who = f"{self.name} ({priority}{', ' + self.payer_id.name if self.payer_id else ''})"
         problem = (
             self._clinic_problem(visit, amounts) if visit.clinic_attendance == "upcoming" else False

@@ -7,7 +7,7 @@ from odoo.tools import format_date
 from odoo.tools.misc import format_amount
 
 from .calendar_event import defer_sync
-from .clinic_guard import GROUP_MANAGER, GROUP_USER, is_id, is_trusted
+from .clinic_guard import GROUP_MANAGER, GROUP_USER, is_id, is_trusted, selection_label
 from .product_template import ACTIVATION_SELECTION, BILLING_SELECTION
 
 # states in which a package may still be booked against, one way or another
@@ -458,17 +458,18 @@ class ClinicEntitlement(models.Model):
             )
         return super().message_subscribe(partner_ids=partner_ids, subtype_ids=subtype_ids)
 
+    def _clinic_upcoming_visits(self):
+        """The visits still to come that this package pays for."""
+        self.ensure_one()
+        return self.env["calendar.event"].search(
+            [("clinic_entitlement_id", "=", self.id), ("clinic_attendance", "=", "upcoming")]
+        )
+
     def _clinic_uncover_patients(self, patients):
         """`patients` no longer share this package: their upcoming visits on it are no
         longer covered by it (their uses are given back), and say why."""
         self.ensure_one()
-        visits = self.env["calendar.event"].search(
-            [
-                ("clinic_entitlement_id", "=", self.id),
-                ("clinic_attendance", "=", "upcoming"),
-                ("clinic_patient_id", "in", patients.ids),
-            ]
-        )
+        visits = self._clinic_upcoming_visits().filtered(lambda e: e.clinic_patient_id in patients)
         visits.write(
             {
                 "clinic_entitlement_id": False,
@@ -532,7 +533,7 @@ class ClinicEntitlement(models.Model):
     def _clinic_state_label(self):
         """The package's state, in the user's language."""
         self.ensure_one()
-        return dict(self._fields["state"]._description_selection(self.env))[self.state]
+        return selection_label(self, "state")
 
     def _clinic_state_error(self, action):
         self.ensure_one()
@@ -621,9 +622,7 @@ class ClinicEntitlement(models.Model):
             else:
                 document = self._clinic_refund_invoice(amount)
         self.usage_ids.filtered(lambda u: u.state == "reserved")._action_release("package_closed")
-        upcoming = self.env["calendar.event"].search(
-            [("clinic_entitlement_id", "=", self.id), ("clinic_attendance", "=", "upcoming")]
-        )
+        upcoming = self._clinic_upcoming_visits()
         defer_sync(upcoming).write(
             {
                 "clinic_entitlement_id": False,

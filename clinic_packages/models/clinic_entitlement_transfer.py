@@ -147,9 +147,7 @@ class ClinicEntitlement(models.Model):
             )
             move.action_post()
         # the visits booked on it: the new owner's move with the uses, the others are freed
-        upcoming = self.env["calendar.event"].search(
-            [("clinic_entitlement_id", "=", self.id), ("clinic_attendance", "=", "upcoming")]
-        )
+        upcoming = self._clinic_upcoming_visits()
         moved = upcoming.filtered(lambda e: move_visits and e.clinic_patient_id == partner)
         if moved:
             moved.write({"clinic_entitlement_id": new.id})

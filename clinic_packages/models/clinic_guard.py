@@ -148,25 +148,45 @@ def _existing_ids(records):
     return {record.id for record in records if cache.contains(record, probe)}
 
 
+def changed_fields(record, vals, names):
+    """The fields among `names` that `vals` would really change on `record`, in order:
+    writing the value a record already has (Odoo re-synchronising a document, a form
+    sending an unchanged field) is no change."""
+    changed = []
+    for name in names:
+        if name not in vals:
+            continue
+        field = record._fields[name]
+        if record[name] != field.convert_to_record(
+            field.convert_to_cache(vals[name], record), record
+        ):
+            changed.append(name)
+    return changed
+
+
+def selection_label(record, name):
+    """The label of `record`'s selection field `name`, in the user's language."""
+    labels = dict(record._fields[name]._description_selection(record.env))
+    return labels.get(record[name], record[name])
+
+
 def check_retag(records, vals, names):
     """Refuse a client's change of the fields `names` that tie `records` to a package (its
     journal entries, its prepayment): the package's money is read from them. Writing the
-    value a record already has (Odoo re-synchronising a document) is no change."""
+    value a record already has is no change (`changed_fields`)."""
     if is_trusted(records.env):
         return
-    for name in set(names).intersection(vals):
-        field = records._fields[name]
-        new = field.convert_to_record(field.convert_to_cache(vals[name], records), records)
-        for record in records:
-            if record[name] != new:
-                raise AccessError(
-                    records.env._(
-                        "%(field)s of %(record)s is set by the clinic's actions (sell, arrive, "
-                        "refund, expire), not by hand.",
-                        field=field._description_string(records.env),
-                        record=record.display_name,
-                    )
+    for record in records:
+        changed = changed_fields(record, vals, names)
+        if changed:
+            raise AccessError(
+                records.env._(
+                    "%(field)s of %(record)s is set by the clinic's actions (sell, arrive, "
+                    "refund, expire), not by hand.",
+                    field=records._fields[changed[0]]._description_string(records.env),
+                    record=record.display_name,
                 )
+            )
 
 
 def is_id(value):

@@ -14,7 +14,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import email_normalize
 
-from ..models.clinic_guard import GROUP_MANAGER, trusted
+from ..models.clinic_guard import GROUP_MANAGER, selection_label, trusted
 from .clinic_import_reader import CellError, parse_text, read_table
 
 # per kind: (columns every file has, columns it may have); a patient is named by `patient`
@@ -271,9 +271,7 @@ class ClinicImport(models.TransientModel):
                     "the clearing account cannot be %(account)s (%(type)s): choose an account "
                     "that only balances the opening entries (an equity or suspense account)",
                     account=account.display_name,
-                    type=dict(account._fields["account_type"]._description_selection(self.env)).get(
-                        account.account_type, account.account_type
-                    ),
+                    type=selection_label(account, "account_type"),
                 ),
             )
         elif account == self.company_id.clinic_deferred_account_id:
